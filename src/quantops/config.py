@@ -1,0 +1,86 @@
+"""All settings in one place (pydantic-settings, ``QUANTOPS_`` prefix).
+
+Embedded defaults need no setup: SQLite + DuckDB files under ``var/`` and the in-process job
+backend. Setting ``QUANTOPS_DATABASE_URL`` / ``QUANTOPS_REDIS_URL`` / ``QUANTOPS_JOB_BACKEND=celery``
+switches to the scale-out components through the same code paths.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QUANTOPS_", env_file=".env", extra="ignore")
+
+    # Where embedded state lives (SQLite, DuckDB, reports).
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; default sqlite+aiosqlite under data_dir"
+    )
+    duckdb_path: Path | None = Field(default=None, description="DuckDB market-data file; default under data_dir")
+    reports_dir: Path | None = None
+
+    host: str = "127.0.0.1"
+    port: int = 8500
+    public_base_url: str = "http://127.0.0.1:8500"
+    max_body_bytes: int = 1_000_000
+
+    # Jobs
+    job_backend: Literal["local", "celery"] = "local"
+    job_workers: int = 2
+    job_timeout_seconds: float = 600.0
+    redis_url: str | None = None
+    celery_broker_url: str | None = None
+    celery_result_backend: str | None = None
+
+    # LLM (any OpenAI-compatible endpoint); absent key/base_url => offline planner only.
+    llm_api_key: SecretStr | None = None
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o"
+    llm_temperature: float = 0.7
+    llm_max_tokens: int = 1000
+    llm_timeout_seconds: float = 30.0
+    llm_max_tool_steps: int = 5
+    llm_cache_ttl_seconds: int = 3600
+
+    # Chat sessions
+    session_ttl_hours: float = 24.0
+    session_cache_ttl_seconds: int = 300
+    chat_history_turns: int = 10
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+
+    # Default user created by `make run`
+    default_user_name: str = "local"
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'quantops.db').resolve()}"
+
+    @cached_property
+    def resolved_duckdb_path(self) -> Path:
+        return self.duckdb_path or (self.data_dir / "market.duckdb")
+
+    @cached_property
+    def resolved_reports_dir(self) -> Path:
+        return self.reports_dir or (self.data_dir / "reports")
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.llm_api_key is not None or self.llm_base_url is not None
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment; tests pass overrides instead of mutating globals."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""quantops.data."""

@@ -1,0 +1,9 @@
+"""CLI commands of the `store` layer (placeholder until that layer's issue lands)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this layer's commands to the root app."""
