@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     default_user_name: str = "local"
 
     @cached_property
+    # Market data (#3): read-through provider behind the DuckDB store; "none" = stored data only (offline).
+    market_data_provider: Literal["none", "synthetic", "yahoo", "alphavantage"] = "none"
+    market_data_timeout_seconds: float = 20.0
+    yahoo_base_url: str = "https://query2.finance.yahoo.com"
+    alphavantage_api_key: SecretStr | None = None
+    alphavantage_base_url: str = "https://www.alphavantage.co"
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
