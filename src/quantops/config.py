@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy async URL; default sqlite+aiosqlite under data_dir"
     )
-    duckdb_path: Path | None = Field(default=None, description="DuckDB market-data file; default under data_dir")
+    duckdb_path: Path | None = Field(
+        default=None, description="DuckDB market-data file; default under data_dir"
+    )
     reports_dir: Path | None = None
 
     host: str = "127.0.0.1"
@@ -38,6 +40,10 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     celery_broker_url: str | None = None
     celery_result_backend: str | None = None
+    job_max_attempts: int = Field(default=3, ge=1, description="runs of one backtest before it is failed")
+    # Prefix of every Redis key/channel/queue, so several deployments (or test runs) share one Redis.
+    redis_prefix: str = "quantops"
+    webhook_timeout_seconds: float = 5.0
 
     # LLM (any OpenAI-compatible endpoint); absent key/base_url => offline planner only.
     llm_api_key: SecretStr | None = None
@@ -59,10 +65,6 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
 
-    # Default user created by `make run`
-    default_user_name: str = "local"
-
-    @cached_property
     # Market data (#3): read-through provider behind the DuckDB store; "none" = stored data only (offline).
     market_data_provider: Literal["none", "synthetic", "yahoo", "alphavantage"] = "none"
     market_data_timeout_seconds: float = 20.0
@@ -70,6 +72,11 @@ class Settings(BaseSettings):
     alphavantage_api_key: SecretStr | None = None
     alphavantage_base_url: str = "https://www.alphavantage.co"
 
+    # Default user created by `make run`
+    default_user_name: str = "local"
+    default_user_role: str = "admin"
+
+    @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
