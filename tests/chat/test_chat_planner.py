@@ -21,12 +21,12 @@ SMA_10_50 = {"config_type": "sma_crossover", "fast": 10, "slow": 50}
 RSI_14 = {"config_type": "rsi_mean_reversion", "rsi_period": 14, "oversold": 30, "overbought": 70}
 # What earlier turns of a session left behind (see context_after).
 CTX: dict[str, Any] = {
-    "last_backtest_id": 42,
+    "last_backtest_id": "42",
     "last_strategy_config": SMA_10_50,
     "last_symbol": "MSFT",
     "last_start": "2018-01-01",
     "last_end": "2022-12-31",
-    "last_strategy_ids": [3, 5],
+    "last_strategy_ids": ["3", "5"],
 }
 
 # (utterance, context, expected intent, expected args) — args compared exactly, except the free-text
@@ -100,7 +100,7 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
             "end": "2013-12-31",
         },
     ),
-    ("backtest strategy 7 on META", None, "run_backtest", {"strategy_id": 7, "symbol": "META"}),
+    ("backtest strategy 7 on META", None, "run_backtest", {"strategy_id": "7", "symbol": "META"}),
     (
         "simulate an sma crossover 20/100 for IBM until 2020",
         None,
@@ -249,7 +249,7 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
             "end": "2013-12-31",
         },
     ),
-    ("전략 7번으로 META 백테스트 돌려줘", None, "run_backtest", {"strategy_id": 7, "symbol": "META"}),
+    ("전략 7번으로 META 백테스트 돌려줘", None, "run_backtest", {"strategy_id": "7", "symbol": "META"}),
     (
         "삼성전자 대신 005930.KS에 이동평균 20/60 백테스트",
         None,
@@ -323,17 +323,22 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
     ),
     ("AAPL 백테스트 해줘", None, "run_backtest", {"symbol": "AAPL"}),
     # --- get_backtest
-    ("show backtest 12", None, "get_backtest", {"backtest_id": 12}),
-    ("what are the results of backtest #31?", None, "get_backtest", {"backtest_id": 31}),
-    ("show me the result", CTX, "get_backtest", {"backtest_id": 42}),
-    ("how did it do?", CTX, "get_backtest", {"backtest_id": 42}),
-    ("status of backtest id 8", None, "get_backtest", {"backtest_id": 8}),
-    ("그 결과 보여줘", CTX, "get_backtest", {"backtest_id": 42}),
-    ("백테스트 12번 결과 보여줘", None, "get_backtest", {"backtest_id": 12}),
-    ("12번 백테스트 상태는?", None, "get_backtest", {"backtest_id": 12}),
-    ("방금 돌린 거 결과 어때?", CTX, "get_backtest", {"backtest_id": 42}),
-    ("백테스트 #5 성과 알려줘", None, "get_backtest", {"backtest_id": 5}),
-    ("결과 어떻게 됐어?", CTX, "get_backtest", {"backtest_id": 42}),
+    ("show backtest 12", None, "get_backtest", {"backtest_id": "12"}),
+    ("what are the results of backtest #31?", None, "get_backtest", {"backtest_id": "31"}),
+    ("show me the result", CTX, "get_backtest", {"backtest_id": "42"}),
+    ("how did it do?", CTX, "get_backtest", {"backtest_id": "42"}),
+    ("status of backtest id 8", None, "get_backtest", {"backtest_id": "8"}),
+    ("그 결과 보여줘", CTX, "get_backtest", {"backtest_id": "42"}),
+    ("백테스트 12번 결과 보여줘", None, "get_backtest", {"backtest_id": "12"}),
+    ("12번 백테스트 상태는?", None, "get_backtest", {"backtest_id": "12"}),
+    ("방금 돌린 거 결과 어때?", CTX, "get_backtest", {"backtest_id": "42"}),
+    ("백테스트 #5 성과 알려줘", None, "get_backtest", {"backtest_id": "5"}),
+    ("결과 어떻게 됐어?", CTX, "get_backtest", {"backtest_id": "42"}),
+    ("show backtest 3f2a9c1e0b7d4e5f8a6b2c1d0e9f8a7b", None, "get_backtest",
+     {"backtest_id": "3f2a9c1e0b7d4e5f8a6b2c1d0e9f8a7b"}),
+    ("백테스트 3f2a9c1e 결과", None, "get_backtest", {"backtest_id": "3f2a9c1e"}),
+    ("compare strategies 0a1b2c3d and 9f8e7d6c by cagr", None, "compare_strategies",
+     {"strategy_ids": ["0a1b2c3d", "9f8e7d6c"], "metrics": ["cagr"]}),
     # --- list_backtests
     ("list my backtests", None, "list_backtests", {}),
     ("show failed backtests", None, "list_backtests", {"status": "failed"}),
@@ -396,39 +401,39 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         "compare strategies 3 and 5 by sharpe",
         None,
         "compare_strategies",
-        {"strategy_ids": [3, 5], "metrics": ["sharpe_ratio"]},
+        {"strategy_ids": ["3", "5"], "metrics": ["sharpe_ratio"]},
     ),
     (
         "compare strategy 1, 2 and 4 on return and drawdown",
         None,
         "compare_strategies",
-        {"strategy_ids": [1, 2, 4], "metrics": ["total_return", "max_drawdown"]},
+        {"strategy_ids": ["1", "2", "4"], "metrics": ["total_return", "max_drawdown"]},
     ),
-    ("strategy #2 vs #9", None, "compare_strategies", {"strategy_ids": [2, 9]}),
+    ("strategy #2 vs #9", None, "compare_strategies", {"strategy_ids": ["2", "9"]}),
     (
         "compare them again by win rate",
         CTX,
         "compare_strategies",
-        {"strategy_ids": [3, 5], "metrics": ["win_rate"]},
+        {"strategy_ids": ["3", "5"], "metrics": ["win_rate"]},
     ),
     (
         "전략 3번과 5번을 샤프 기준으로 비교해줘",
         None,
         "compare_strategies",
-        {"strategy_ids": [3, 5], "metrics": ["sharpe_ratio"]},
+        {"strategy_ids": ["3", "5"], "metrics": ["sharpe_ratio"]},
     ),
     (
         "전략 1, 2, 4 수익률이랑 MDD 비교",
         None,
         "compare_strategies",
-        {"strategy_ids": [1, 2, 4], "metrics": ["total_return", "max_drawdown"]},
+        {"strategy_ids": ["1", "2", "4"], "metrics": ["total_return", "max_drawdown"]},
     ),
-    ("2번 전략하고 7번 전략 비교", None, "compare_strategies", {"strategy_ids": [2, 7]}),
+    ("2번 전략하고 7번 전략 비교", None, "compare_strategies", {"strategy_ids": ["2", "7"]}),
     (
         "같은 전략들 승률로 다시 비교해줘",
         CTX,
         "compare_strategies",
-        {"strategy_ids": [3, 5], "metrics": ["win_rate"]},
+        {"strategy_ids": ["3", "5"], "metrics": ["win_rate"]},
     ),
     # --- cache_status
     ("캐시 상태는?", None, "cache_status", {}),
@@ -467,10 +472,10 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         "run_backtest",
         {"strategy_config": {"config_type": "buy_and_hold"}, "symbol": "SPY"},
     ),
-    ("give me backtest 19", None, "get_backtest", {"backtest_id": 19}),
+    ("give me backtest 19", None, "get_backtest", {"backtest_id": "19"}),
     ("any failed runs?", None, "list_backtests", {"status": "failed"}),
     ("show all my strategies please", None, "list_strategies", {}),
-    ("compare strategies 4 and 6", None, "compare_strategies", {"strategy_ids": [4, 6]}),
+    ("compare strategies 4 and 6", None, "compare_strategies", {"strategy_ids": ["4", "6"]}),
     ("is the cache warm?", None, "cache_status", {}),
     ("prices for AMD", None, "market_data", {"symbol": "AMD"}),
     (
@@ -479,7 +484,7 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         "run_backtest",
         {"strategy_config": SMA_10_50, "symbol": "GOOG", "start": "2018-01-01", "end": "2022-12-31"},
     ),
-    ("what happened with that backtest?", CTX, "get_backtest", {"backtest_id": 42}),
+    ("what happened with that backtest?", CTX, "get_backtest", {"backtest_id": "42"}),
     (
         "AMD에 RSI 14 25/75 전략 백테스트 부탁해",
         None,
@@ -505,10 +510,10 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
             "end": "2019-12-31",
         },
     ),
-    ("백테스트 19번 보여줘", None, "get_backtest", {"backtest_id": 19}),
+    ("백테스트 19번 보여줘", None, "get_backtest", {"backtest_id": "19"}),
     ("실패한 백테스트 있어?", None, "list_backtests", {"status": "failed"}),
     ("전략 목록 보여줘", None, "list_strategies", {}),
-    ("전략 4번이랑 6번 비교해줘", None, "compare_strategies", {"strategy_ids": [4, 6]}),
+    ("전략 4번이랑 6번 비교해줘", None, "compare_strategies", {"strategy_ids": ["4", "6"]}),
     ("캐시 얼마나 찼어?", None, "cache_status", {}),
     ("AMD 가격 알려줘", None, "market_data", {"symbol": "AMD"}),
     (
@@ -517,7 +522,7 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         "run_backtest",
         {"strategy_config": SMA_10_50, "symbol": "GOOG", "start": "2018-01-01", "end": "2022-12-31"},
     ),
-    ("아까 그 백테스트 어떻게 됐어?", CTX, "get_backtest", {"backtest_id": 42}),
+    ("아까 그 백테스트 어떻게 됐어?", CTX, "get_backtest", {"backtest_id": "42"}),
 ]
 
 
@@ -583,11 +588,11 @@ def test_missing_slots_are_reported_not_guessed() -> None:
 
 def test_context_after_feeds_references() -> None:
     first = plan("backtest sma 10/50 on MSFT 2018-2022", None, TODAY)
-    context = context_after(first.intent, first.args, {"id": 77, "status": "completed"})
+    context = context_after(first.intent, first.args, {"id": "77", "status": "completed"})
     again = plan("run it again on NVDA", context, TODAY)
     assert again.args == {**first.args, "symbol": "NVDA"}
     assert set(again.from_context) == {"strategy_config", "start", "end"}
-    assert plan("그 결과 보여줘", context, TODAY).args == {"backtest_id": 77}
+    assert plan("그 결과 보여줘", context, TODAY).args == {"backtest_id": "77"}
 
 
 def test_period_and_labels() -> None:

@@ -297,46 +297,62 @@ def parse_period(text: str, today: date) -> tuple[date | None, date | None]:
     return None, None
 
 
+# Resource ids are uuid hex strings (store.models.new_id); short numeric ids are accepted as typed.
+_ID = r"((?=[a-f]*\d)[0-9a-f]{8,32}(?![0-9a-z])|\d{1,7}(?![\d/.년개%]))"
 _BACKTEST_ID = re.compile(
-    r"(?:backtest|back-test|백테스트|run|job|result|결과)\s*(?:id\s*)?(?:#|no\.?\s*|number\s*)?(\d+)(?!\s*[/.\d년개])"
-    r"|#\s*(\d+)|\bid\s*[:=]?\s*(\d+)|(?<!전략)(?<!전략\s)(\d+)\s*번",
+    r"(?:backtest|back-test|백테스트|run|job|result|결과)\s*(?:id\s*)?(?:#|no\.?\s*|number\s*)?"
+    + _ID
+    + r"|#\s*"
+    + _ID
+    + r"|\bid\s*[:=]?\s*"
+    + _ID
+    + r"|(?<!전략)(?<!전략\s)(\d+)\s*번"
+    + r"|(?<![0-9a-z])((?=[a-f]*\d)[0-9a-f]{32})(?![0-9a-z])",
     re.I,
 )
+_STRATEGY_ID = re.compile(r"(?:strategy|전략)\s*(?:#|id\s*)?" + _ID + r"(?:\s*번)?", re.I)
 
 
-def parse_backtest_id(text: str) -> int | None:
+def _is_year(value: str) -> bool:
+    return re.fullmatch(r"(?:19|20)\d{2}", value) is not None
+
+
+def parse_backtest_id(text: str) -> str | None:
     # "strategy 7" / "전략 7번" names a strategy, not a backtest.
-    text = re.sub(r"(?:strategy|전략)\s*(?:#|id\s*)?\d+(?:\s*번)?", " ", text, flags=re.I)
+    text = _STRATEGY_ID.sub(" ", text)
     for match in _BACKTEST_ID.finditer(text):
         value = next(group for group in match.groups() if group)
-        # "RSI 14 ..." / years are never ids.
-        if not re.match(r"(?:19|20)\d{2}$", value):
-            return int(value)
+        if not _is_year(value):  # "backtest 2020" is a period, not an id
+            return value.lower()
     return None
 
 
+_ID_LIST_SEP = r"\s*(?:번|#)?\s*(?:,|and|&|과|와|하고|이랑|랑|및|vs\.?|,?\s)\s*#?"
 _STRATEGY_IDS = re.compile(
-    r"(?:strateg(?:y|ies)|전략)\s*(?:#|ids?\s*)?((?:\d+\s*(?:번|#)?\s*(?:,|and|&|과|와|하고|및|vs\.?|,?\s*)\s*)*\d+)",
-    re.I,
+    r"(?:strateg(?:y|ies)|전략)\s*(?:#|ids?\s*)?((?:[0-9a-f]+" + _ID_LIST_SEP + r")*[0-9a-f]+)", re.I
 )
 
 
-def parse_strategy_ids(text: str) -> list[int]:
+def _id_tokens(fragment: str) -> list[str]:
+    tokens = re.findall(r"(?<![0-9a-z])((?=[a-f]*\d)[0-9a-f]{8,32}|\d{1,7})(?![0-9a-z])", fragment, re.I)
+    return [token.lower() for token in tokens if not _is_year(token)]
+
+
+def parse_strategy_ids(text: str) -> list[str]:
     """Ids of strategies mentioned: "strategies 3 and 5", "전략 3번과 5번", "#3 vs #5"."""
-    ids: list[int] = []
+    ids: list[str] = []
     match = _STRATEGY_IDS.search(text)
     if match:
-        ids = [int(x) for x in re.findall(r"\d+", match.group(1))]
+        ids = _id_tokens(match.group(1))
     if len(ids) < 2:
-        extra = [int(x) for x in re.findall(r"(?:#\s*|(?<![\d.])(?=\d+\s*번))(\d+)", text)]
-        for value in extra:
+        marked = [a or b for a, b in re.findall(r"#\s*([0-9a-f]+)|([0-9a-f]+)\s*번", text, re.I)]
+        for value in _id_tokens(" ".join(marked)):
             if value not in ids:
                 ids.append(value)
     if len(ids) < 2:
-        loose = re.findall(r"(?<![\d.#/])(\d{1,6})(?![\d./%년])", text)
-        for value in loose:
-            if int(value) not in ids and not re.match(r"(?:19|20)\d{2}$", value):
-                ids.append(int(value))
+        for value in _id_tokens(re.sub(r"\d+(?:\.\d+)?\s*[%/]|\d+(?:\.\d+)?(?=\s*[%/]|년)", " ", text)):
+            if value not in ids:
+                ids.append(value)
     return ids
 
 
@@ -639,16 +655,16 @@ def _plan_run(
     args: dict[str, Any] = {}
     used: list[str] = []
     missing: list[str] = []
-    strategy_id_match = re.search(r"(?:strategy|전략)\s*(?:#|id\s*)?(\d+)(?:\s*번)?", text, re.I)
+    strategy_id_match = _STRATEGY_ID.search(text)
     if strategy is not None:
         args["strategy_config"] = strategy
     elif strategy_id_match:
-        args["strategy_id"] = int(strategy_id_match.group(1))
+        args["strategy_id"] = strategy_id_match.group(1).lower()
     elif context.get("last_strategy_config"):
         args["strategy_config"] = dict(context["last_strategy_config"])
         used.append("strategy_config")
     elif context.get("last_strategy_id") is not None:
-        args["strategy_id"] = int(context["last_strategy_id"])
+        args["strategy_id"] = str(context["last_strategy_id"])
         used.append("strategy_id")
     else:
         missing.append("strategy_config")
