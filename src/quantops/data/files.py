@@ -81,7 +81,14 @@ def frame_to_bars(frame: pd.DataFrame, symbol: str, interval: str, source: str) 
     volume_key = next((a for a in _VOLUME_ALIASES if a in names), None)
     volume = numeric(volume_key) if volume_key else np.zeros(frame.shape[0], dtype=np.float64)
     bars = Bars.from_arrays(
-        symbol, interval, timestamps, numeric("open"), numeric("high"), numeric("low"), numeric("close"), volume
+        symbol,
+        interval,
+        timestamps,
+        numeric("open"),
+        numeric("high"),
+        numeric("low"),
+        numeric("close"),
+        volume,
     )
     validate_bars(bars, source, missing_timestamp=missing_ts)
     return bars

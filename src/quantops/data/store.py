@@ -20,7 +20,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,10 +245,8 @@ class MarketDataStore:
         with self._cursors_lock:
             cursors = list(self._cursors)
         for cursor in cursors:
-            try:
+            with suppress(duckdb.Error):
                 cursor.close()
-            except duckdb.Error:
-                pass
         self._conn.close()
         closer = getattr(self.provider, "close", None)
         if callable(closer):
@@ -406,8 +404,16 @@ class MarketDataStore:
                 if fill.claim_end_ns > fill.start_ns:
                     cursor.execute(
                         "INSERT INTO coverage VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [key[0], key[1], fill.start_ns, fill.claim_end_ns, source, synthetic, len(fill.bars),
-                         fetched_at],
+                        [
+                            key[0],
+                            key[1],
+                            fill.start_ns,
+                            fill.claim_end_ns,
+                            source,
+                            synthetic,
+                            len(fill.bars),
+                            fetched_at,
+                        ],
                     )
             if count_miss:
                 self._upsert_stats(cursor, key, hits=0, misses=1)
@@ -423,7 +429,8 @@ class MarketDataStore:
         cursor.register("incoming_bars", frame)
         try:
             cursor.execute(
-                "INSERT INTO bars SELECT ?, ?, ts, open, high, low, close, volume FROM incoming_bars", list(key)
+                "INSERT INTO bars SELECT ?, ?, ts, open, high, low, close, volume FROM incoming_bars",
+                list(key),
             )
         finally:
             cursor.unregister("incoming_bars")
@@ -487,11 +494,17 @@ class MarketDataStore:
         fill = _Fill(start_ns, end_ns, end_ns, bars)
         written = self._write_fills(key, [fill], source, synthetic, count_miss=False)
         return LoadResult(
-            key[0], key[1], written, 0, source, ns_to_iso(int(bars.timestamps[0])), ns_to_iso(int(bars.timestamps[-1]))
+            key[0],
+            key[1],
+            written,
+            0,
+            source,
+            ns_to_iso(int(bars.timestamps[0])),
+            ns_to_iso(int(bars.timestamps[-1])),
         )
 
     def load_demo(self, symbols: list[str] | None = None) -> list[LoadResult]:
-        """Load the synthetic demo universe (see ``quantops.data.demo``); only missing ranges are generated."""
+        """Load the synthetic demo universe (``quantops.data.demo``); only missing ranges are generated."""
         from quantops.data.demo import DEMO_SYMBOLS, load_demo
 
         return load_demo(self, symbols or DEMO_SYMBOLS)
@@ -543,7 +556,7 @@ class MarketDataStore:
             raise
 
     def cache_status(self) -> dict[str, object]:
-        """JSON-safe summary: file size, symbols, rows, per-symbol range/rows/sources, hits, misses, hit rate."""
+        """JSON-safe: file size, symbols, rows, per-symbol range/rows/sources, hits, misses, hit rate."""
         if not self.read_only:
             self.flush_stats()
         cursor = self._cursor()
@@ -555,8 +568,8 @@ class MarketDataStore:
         }
         sources: dict[Key, tuple[list[str], bool, dt.datetime | None]] = {}
         for s, i, source_list, synthetic, fetched in cursor.execute(
-            "SELECT symbol, interval, list(DISTINCT source ORDER BY source), bool_or(synthetic), max(fetched_at) "
-            "FROM coverage GROUP BY symbol, interval"
+            "SELECT symbol, interval, list(DISTINCT source ORDER BY source), bool_or(synthetic), "
+            "max(fetched_at) FROM coverage GROUP BY symbol, interval"
         ).fetchall():
             sources[(s, i)] = (list(source_list), bool(synthetic), fetched)
         with self._state_lock:
@@ -564,7 +577,7 @@ class MarketDataStore:
         per_symbol: list[dict[str, object]] = []
         for key in sorted(summaries):
             summary = summaries[key]
-            hits, misses, last_access = stats.get(key, (0, 0, None))
+            hits, misses, _last_access = stats.get(key, (0, 0, None))
             source_list, synthetic, fetched = sources.get(key, ([], False, None))
             per_symbol.append(
                 {

@@ -38,7 +38,9 @@ def normalize_symbol(symbol: object) -> str:
 
 def check_interval(interval: object) -> str:
     if interval not in INTERVAL_NS:
-        raise InvalidRequestError("interval", f"{interval!r} unsupported; use one of {', '.join(INTERVAL_NS)}")
+        raise InvalidRequestError(
+            "interval", f"{interval!r} unsupported; use one of {', '.join(INTERVAL_NS)}"
+        )
     return str(interval)
 
 

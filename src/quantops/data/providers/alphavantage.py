@@ -18,7 +18,10 @@ from quantops.data.bars import Bars
 from quantops.data.errors import InvalidRequestError, ProviderError, UnknownSymbolError
 from quantops.data.providers.http import HttpJsonClient
 
-_FUNCTIONS = {"1d": ("TIME_SERIES_DAILY", "Time Series (Daily)"), "1wk": ("TIME_SERIES_WEEKLY", "Weekly Time Series")}
+_FUNCTIONS = {
+    "1d": ("TIME_SERIES_DAILY", "Time Series (Daily)"),
+    "1wk": ("TIME_SERIES_WEEKLY", "Weekly Time Series"),
+}
 _FIELDS = ("1. open", "2. high", "3. low", "4. close", "5. volume")
 _ANSWER_TTL_SECONDS = 60.0
 
@@ -95,5 +98,7 @@ class AlphaVantageProvider:
 
     def fetch(self, symbol: str, interval: str, start_ns: int, end_ns: int) -> Bars:
         if interval not in _FUNCTIONS:
-            raise InvalidRequestError("interval", f"alphavantage provider serves {', '.join(_FUNCTIONS)} only")
+            raise InvalidRequestError(
+                "interval", f"alphavantage provider serves {', '.join(_FUNCTIONS)} only"
+            )
         return self._full_history(symbol, interval).slice_ns(start_ns, end_ns)

@@ -79,4 +79,6 @@ class HttpJsonClient:
         try:
             return attempt()
         except _Retryable as exc:
-            raise ProviderError(f"{self.provider}: request failed after {self._attempts} attempts ({exc})") from None
+            raise ProviderError(
+                f"{self.provider}: request failed after {self._attempts} attempts ({exc})"
+            ) from None

@@ -64,7 +64,9 @@ class SyntheticProvider:
         low = body_bottom * np.exp(-np.abs(rng.standard_normal(days)) * 0.5 * sigma)
         # Volume rises with the size of the move (as in real markets), lognormal noise around a base level.
         volume = np.round(
-            base_volume * np.exp(0.3 * rng.standard_normal(days)) * (1 + 4 * np.abs(log_returns) / sigma * 0.1)
+            base_volume
+            * np.exp(0.3 * rng.standard_normal(days))
+            * (1 + 4 * np.abs(log_returns) / sigma * 0.1)
         )
         timestamps = dates.as_unit("ns").asi8
         # Round like exchange quotes (cents), keeping the OHLC order valid after rounding.

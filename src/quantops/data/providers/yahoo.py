@@ -26,7 +26,7 @@ def _float_array(values: object, length: int) -> np.ndarray:
 
 
 def parse_chart_response(payload: object, symbol: str, interval: str) -> Bars:
-    """Turn a chart API answer into Bars; daily/weekly bars are stamped at midnight UTC of the exchange date."""
+    """Chart API answer → Bars; daily/weekly bars are stamped at 00:00 UTC of the exchange date."""
     chart = payload.get("chart") if isinstance(payload, dict) else None
     if not isinstance(chart, dict):
         raise ProviderError("yahoo: unexpected answer (no 'chart' object)")
