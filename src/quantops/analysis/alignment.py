@@ -1,0 +1,102 @@
+"""Put several equity curves on their common dates and derive daily returns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import reduce
+
+import numpy as np
+
+from quantops.analysis.errors import AnalysisError, InsufficientOverlapError
+
+NS_PER_DAY = 86_400 * 1_000_000_000
+DEFAULT_MIN_COMMON_DATES = 30
+
+
+@dataclass(frozen=True, slots=True)
+class EquityCurve:
+    """One strategy's equity: int64 ns UTC timestamps (ascending) and account values."""
+
+    name: str
+    timestamps: np.ndarray
+    values: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class AlignedReturns:
+    """Equity of every strategy on the dates all of them share, plus the period returns between them.
+
+    ``equity`` has shape (n_dates, n_strategies); ``returns`` has shape (n_dates - 1, n_strategies) and
+    ``returns[i]`` is the return from ``timestamps[i]`` to ``timestamps[i + 1]``.
+    """
+
+    names: tuple[str, ...]
+    timestamps: np.ndarray
+    equity: np.ndarray
+    returns: np.ndarray
+
+    @property
+    def n_strategies(self) -> int:
+        return len(self.names)
+
+    @property
+    def return_timestamps(self) -> np.ndarray:
+        return self.timestamps[1:]
+
+
+def _validated(curve: EquityCurve) -> tuple[np.ndarray, np.ndarray]:
+    timestamps = np.asarray(curve.timestamps, dtype=np.int64)
+    values = np.asarray(curve.values, dtype=np.float64)
+    if timestamps.ndim != 1 or timestamps.shape != values.shape:
+        raise AnalysisError(f"equity of {curve.name!r}: timestamps and values must be 1-D of equal length")
+    if timestamps.size and np.any(np.diff(timestamps) <= 0):
+        raise AnalysisError(f"equity of {curve.name!r}: timestamps must be strictly increasing")
+    if not np.all(np.isfinite(values)) or np.any(values <= 0):
+        raise AnalysisError(f"equity of {curve.name!r}: values must be finite and positive")
+    return timestamps, values
+
+
+def align_equity_curves(
+    curves: Sequence[EquityCurve] | Mapping[str, tuple[np.ndarray, np.ndarray]],
+    min_common_dates: int = DEFAULT_MIN_COMMON_DATES,
+) -> AlignedReturns:
+    """Intersect the curves by UTC calendar day and return equity and returns on the common days.
+
+    Matching by day (not by exact nanosecond) lets curves stamped at different times of the same day
+    (e.g. 00:00 vs 16:00 close) line up; if a curve has two points on one day the last one counts.
+    """
+    if isinstance(curves, Mapping):
+        curves = [EquityCurve(name, ts, vals) for name, (ts, vals) in curves.items()]
+    if len(curves) < 1:
+        raise AnalysisError("at least one equity curve is required")
+    names = [c.name for c in curves]
+    if len(set(names)) != len(names):
+        raise AnalysisError("equity curve names must be unique")
+
+    per_curve_days: list[np.ndarray] = []
+    per_curve_values: list[np.ndarray] = []
+    per_curve_stamps: list[np.ndarray] = []
+    for curve in curves:
+        timestamps, values = _validated(curve)
+        days = timestamps // NS_PER_DAY
+        # Keep the last observation of each day: reverse, unique (first occurrence), map back.
+        reversed_days = days[::-1]
+        unique_days, first_in_reversed = np.unique(reversed_days, return_index=True)
+        last_index = days.size - 1 - first_in_reversed
+        per_curve_days.append(unique_days)
+        per_curve_values.append(values[last_index])
+        per_curve_stamps.append(timestamps[last_index])
+
+    common_days = reduce(np.intersect1d, per_curve_days)
+    if common_days.size < max(min_common_dates, 2):
+        raise InsufficientOverlapError(int(common_days.size), max(min_common_dates, 2), names)
+
+    equity = np.empty((common_days.size, len(curves)), dtype=np.float64)
+    for column, (days, values) in enumerate(zip(per_curve_days, per_curve_values, strict=True)):
+        equity[:, column] = values[np.searchsorted(days, common_days)]
+    # Report the first curve's own timestamps on the common days (keeps its time-of-day).
+    first_days = per_curve_days[0]
+    timestamps = per_curve_stamps[0][np.searchsorted(first_days, common_days)]
+    returns = equity[1:] / equity[:-1] - 1.0
+    return AlignedReturns(tuple(names), timestamps, equity, returns)
