@@ -218,15 +218,14 @@ class MarketDataStore:
             self._coverage = {k: merge_ranges(v) for k, v in coverage.items()}
             self._summaries = summaries
 
-    def _refresh_summary(self, cursor: duckdb.DuckDBPyConnection, key: Key) -> None:
+    @staticmethod
+    def _summary_of(cursor: duckdb.DuckDBPyConnection, key: Key) -> _SymbolSummary | None:
         row = cursor.execute(
             "SELECT min(ts), max(ts), count(*) FROM bars WHERE symbol = ? AND interval = ?", list(key)
         ).fetchone()
-        with self._state_lock:
-            if row is None or not row[2]:
-                self._summaries.pop(key, None)
-            else:
-                self._summaries[key] = _SymbolSummary(int(row[0]), int(row[1]), int(row[2]))
+        if row is None or not row[2]:
+            return None
+        return _SymbolSummary(int(row[0]), int(row[1]), int(row[2]))
 
     def _fetch_lock(self, key: Key) -> threading.Lock:
         with self._state_lock:
@@ -417,10 +416,15 @@ class MarketDataStore:
                     )
             if count_miss:
                 self._upsert_stats(cursor, key, hits=0, misses=1)
-            self._refresh_summary(cursor, key)
+            summary = self._summary_of(cursor, key)
             claimed = [(f.start_ns, f.claim_end_ns) for f in fills if f.claim_end_ns > f.start_ns]
+        # Published only after the commit: whatever the in-memory maps claim, readers can see in DuckDB.
         with self._state_lock:
             self._coverage[key] = merge_ranges(self._coverage.get(key, []) + claimed)
+            if summary is None:
+                self._summaries.pop(key, None)
+            else:
+                self._summaries[key] = summary
         return written
 
     @staticmethod
@@ -613,8 +617,7 @@ class MarketDataStore:
             "last_update": max(updates).replace(tzinfo=dt.UTC).isoformat() if updates else None,
             "synthetic_symbols": synthetic_symbols,
             "note": (
-                "synthetic demo data (seeded random walk), not real market prices: "
-                + ", ".join(synthetic_symbols)
+                "synthetic data (seeded random walk), not real market prices: " + ", ".join(synthetic_symbols)
                 if synthetic_symbols
                 else None
             ),

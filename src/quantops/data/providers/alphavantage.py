@@ -30,6 +30,9 @@ def parse_time_series(payload: object, symbol: str, interval: str) -> Bars:
     if not isinstance(payload, dict):
         raise ProviderError("alphavantage: unexpected answer (not a JSON object)")
     if "Error Message" in payload:
+        message = str(payload["Error Message"])
+        if "apikey" in message.lower():
+            raise ProviderError("alphavantage: the API key was rejected")
         # Alpha Vantage answers an unknown ticker with "Invalid API call"; nothing else distinguishes it.
         raise UnknownSymbolError(symbol)
     for notice in ("Note", "Information"):
