@@ -1,0 +1,346 @@
+"""Friendly Python API over the engine: ``backtest()``, ``backtest_arrays()``, ``sweep()``.
+
+pandas is allowed here (results are DataFrames/Series); the numeric work happens in
+``quantops.engine`` on numpy arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from quantops.engine.errors import BarsValidationError, InsufficientBarsError
+from quantops.engine.metrics import compute_stats, periods_per_year
+from quantops.engine.simulator import (
+    EXIT_REASONS,
+    SIZE_CASH,
+    SIZE_PERCENT,
+    SIZE_UNITS,
+    T_ENTRY_BAR,
+    T_ENTRY_PRICE,
+    T_EXIT_BAR,
+    T_EXIT_PRICE,
+    T_EXIT_REASON,
+    T_FEES,
+    T_PNL,
+    T_RETURN_PCT,
+    T_SIZE,
+    SimOutput,
+    SimParams,
+    simulate,
+)
+from quantops.engine.validation import BarArrays, validate_bars
+from quantops.strategies import StrategyConfigBase, get_spec, parse_strategy_config
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_SIZE_TYPES = {"percent": SIZE_PERCENT, "cash": SIZE_CASH, "units": SIZE_UNITS}
+
+
+class BacktestSettings(BaseModel):
+    """Costs, sizing and execution conventions of one backtest (defaults follow the original platform)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    initial_cash: float = Field(100_000.0, gt=0, le=1e15, description="starting cash")
+    commission: float = Field(
+        0.001, ge=0, lt=0.5, description="fraction of notional per order (0.001 = 0.1%)"
+    )
+    commission_fixed: float = Field(0.0, ge=0, description="fixed fee per order, in cash")
+    slippage_bps: float = Field(5.0, ge=0, lt=5_000, description="adverse price move per fill, basis points")
+    fill: Literal["next_open", "close"] = Field(
+        "next_open", description="decided on bar t's close; filled at t+1's open or at t's close"
+    )
+    direction: Literal["long_only", "long_short"] = "long_only"
+    size_type: Literal["percent", "cash", "units"] = "percent"
+    size: float = Field(1.0, gt=0, description="fraction of equity (percent), cash amount, or units")
+    fractional: bool = Field(False, description="allow fractional units (default: whole units)")
+    stop_loss_pct: float | None = Field(None, gt=0, lt=100, description="exit at this % loss from entry")
+    take_profit_pct: float | None = Field(None, gt=0, le=10_000, description="exit at this % gain from entry")
+    risk_free_rate: float = Field(
+        0.0, ge=-0.5, lt=1, description="annual rate as a fraction, for Sharpe/Sortino"
+    )
+    periods_per_year: float | None = Field(
+        None, gt=0, description="bars per year for annualisation; default inferred from the bar spacing"
+    )
+
+    @model_validator(mode="after")
+    def _percent_size_at_most_one(self) -> BacktestSettings:
+        if self.size_type == "percent" and self.size > 1.0:
+            raise ValueError("size must be at most 1.0 (100% of equity) when size_type is 'percent'")
+        return self
+
+    def sim_params(self) -> SimParams:
+        return SimParams(
+            initial_cash=float(self.initial_cash),
+            commission=float(self.commission),
+            commission_fixed=float(self.commission_fixed),
+            slippage=float(self.slippage_bps) / 10_000.0,
+            fill_next_open=self.fill == "next_open",
+            allow_short=self.direction == "long_short",
+            size_type=_SIZE_TYPES[self.size_type],
+            size=float(self.size),
+            fractional=bool(self.fractional),
+            stop_loss=float(self.stop_loss_pct or 0.0) / 100.0,
+            take_profit=float(self.take_profit_pct or 0.0) / 100.0,
+        )
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _iso(ts_ns: int) -> str:
+    return str(np.datetime64(int(ts_ns), "ns").astype("datetime64[s]")) + "Z"
+
+
+@dataclass
+class BacktestResult:
+    """Outcome of one backtest. Arrays inside; pandas views built on first access."""
+
+    config: StrategyConfigBase
+    settings: BacktestSettings
+    timestamps_ns: np.ndarray
+    close: np.ndarray
+    sim: SimOutput
+    annualization: float
+    _stats: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """Headline statistics; returns/drawdowns/rates in percent (total_return: 15.5 means +15.5%)."""
+        if self._stats is None:
+            t = self.sim.trades
+            self._stats = compute_stats(
+                self.sim.equity,
+                self.sim.position,
+                t[:, T_PNL],
+                t[:, T_RETURN_PCT],
+                t[:, T_FEES],
+                self.settings.initial_cash,
+                self.annualization,
+                self.settings.risk_free_rate,
+                self.timestamps_ns,
+            )
+            first, last = self.close[0], self.close[-1]
+            self._stats["buy_hold_return"] = float((last / first - 1.0) * 100.0)
+            self._stats["start"] = _iso(self.timestamps_ns[0])
+            self._stats["end"] = _iso(self.timestamps_ns[-1])
+        return self._stats
+
+    @cached_property
+    def trades(self) -> pd.DataFrame:
+        import pandas as pd
+
+        t = self.sim.trades
+        entry_bar = t[:, T_ENTRY_BAR].astype(np.int64)
+        exit_bar = t[:, T_EXIT_BAR].astype(np.int64)
+        index = pd.to_datetime(self.timestamps_ns, utc=True)
+        return pd.DataFrame(
+            {
+                "entry_bar": entry_bar,
+                "exit_bar": exit_bar,
+                "entry_time": index[entry_bar],
+                "exit_time": index[exit_bar],
+                "direction": np.where(t[:, T_SIZE] > 0, "long", "short"),
+                "entry_price": t[:, T_ENTRY_PRICE],
+                "exit_price": t[:, T_EXIT_PRICE],
+                "size": t[:, T_SIZE],
+                "pnl": t[:, T_PNL],
+                "return_pct": t[:, T_RETURN_PCT],
+                "fees": t[:, T_FEES],
+                "exit_reason": [EXIT_REASONS[int(code)] for code in t[:, T_EXIT_REASON]],
+            }
+        )
+
+    @cached_property
+    def equity(self) -> pd.Series:
+        import pandas as pd
+
+        return pd.Series(self.sim.equity, index=pd.to_datetime(self.timestamps_ns, utc=True), name="equity")
+
+    @cached_property
+    def position(self) -> pd.Series:
+        import pandas as pd
+
+        return pd.Series(
+            self.sim.position, index=pd.to_datetime(self.timestamps_ns, utc=True), name="position"
+        )
+
+    def to_dict(self, *, include_equity: bool = True, include_trades: bool = True) -> dict[str, Any]:
+        """JSON-safe dict (no NaN/inf: undefined numbers become None, times ISO-8601 UTC)."""
+        out: dict[str, Any] = {
+            "config": self.config.model_dump(mode="json"),
+            "settings": self.settings.model_dump(mode="json"),
+            "stats": _json_safe(dict(self.stats)),
+        }
+        if include_equity:
+            out["equity"] = [
+                [_iso(ts), _json_safe(v)]
+                for ts, v in zip(self.timestamps_ns.tolist(), self.sim.equity.tolist(), strict=True)
+            ]
+        if include_trades:
+            t = self.sim.trades
+            rows = []
+            for row in t:
+                eb, xb = int(row[T_ENTRY_BAR]), int(row[T_EXIT_BAR])
+                rows.append(
+                    _json_safe(
+                        {
+                            "entry_bar": eb,
+                            "exit_bar": xb,
+                            "entry_time": _iso(self.timestamps_ns[eb]),
+                            "exit_time": _iso(self.timestamps_ns[xb]),
+                            "direction": "long" if row[T_SIZE] > 0 else "short",
+                            "entry_price": row[T_ENTRY_PRICE],
+                            "exit_price": row[T_EXIT_PRICE],
+                            "size": row[T_SIZE],
+                            "pnl": row[T_PNL],
+                            "return_pct": row[T_RETURN_PCT],
+                            "fees": row[T_FEES],
+                            "exit_reason": EXIT_REASONS[int(row[T_EXIT_REASON])],
+                        }
+                    )
+                )
+            out["trades"] = rows
+        return out
+
+
+def _resolve_settings(
+    settings: BacktestSettings | Mapping[str, Any] | None, costs: Mapping[str, Any]
+) -> BacktestSettings:
+    if settings is None:
+        return BacktestSettings(**costs)
+    if isinstance(settings, Mapping):
+        return BacktestSettings(**{**settings, **costs})
+    return settings.model_copy(update=dict(costs)) if costs else settings
+
+
+def check_enough_bars(config: StrategyConfigBase, n_bars: int) -> None:
+    spec = get_spec(config)
+    required = int(spec.min_bars(config))
+    if n_bars < required:
+        params = ", ".join(f"{k}={v}" for k, v in config.model_dump(exclude={"config_type"}).items())
+        raise InsufficientBarsError(
+            f"too few bars: {spec.config_type}({params}) needs at least {required} bars, got {n_bars}",
+            required=required,
+            available=n_bars,
+        )
+
+
+def _run(bars: BarArrays, config: StrategyConfigBase, settings: BacktestSettings) -> BacktestResult:
+    check_enough_bars(config, bars.close.shape[0])
+    entries, exits = get_spec(config).signals(bars.open_, bars.high, bars.low, bars.close, config)
+    sim = simulate(bars.open_, bars.high, bars.low, bars.close, entries, exits, settings.sim_params())
+    ann = settings.periods_per_year or periods_per_year(bars.timestamps_ns)
+    return BacktestResult(
+        config=config,
+        settings=settings,
+        timestamps_ns=bars.timestamps_ns,
+        close=bars.close,
+        sim=sim,
+        annualization=float(ann),
+    )
+
+
+def backtest_arrays(
+    open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    timestamps_ns: np.ndarray,
+    config: StrategyConfigBase | Mapping[str, Any],
+    settings: BacktestSettings | Mapping[str, Any] | None = None,
+    **costs: Any,
+) -> BacktestResult:
+    """Backtest from numpy arrays (timestamps as int64 ns UTC). Raises ``BarsValidationError`` for bad bars,
+    ``pydantic.ValidationError`` for a bad config or settings."""
+    parsed = parse_strategy_config(config)
+    resolved = _resolve_settings(settings, costs)
+    return _run(validate_bars(open_, high, low, close, timestamps_ns), parsed, resolved)
+
+
+_TIME_COLUMNS = ("timestamp", "datetime", "date", "time")
+
+
+def bars_from_frame(bars: pd.DataFrame) -> BarArrays:
+    """Arrays from a DataFrame indexed by timestamp (or with a date/timestamp column), columns any case."""
+    import pandas as pd
+
+    if not isinstance(bars, pd.DataFrame):
+        raise BarsValidationError(f"bars must be a pandas DataFrame, got {type(bars).__name__}")
+    if bars.empty:
+        raise BarsValidationError("no bars: the price data is empty")
+    columns = {str(c).strip().lower(): c for c in bars.columns}
+    missing = [name for name in ("open", "high", "low", "close") if name not in columns]
+    if missing:
+        raise BarsValidationError(
+            f"bars are missing column(s) {', '.join(missing)}; got {list(bars.columns)}"
+        )
+    index = bars.index
+    if not isinstance(index, pd.DatetimeIndex):
+        time_col = next((columns[c] for c in _TIME_COLUMNS if c in columns), None)
+        if time_col is None:
+            raise BarsValidationError("bars need a DatetimeIndex or a timestamp/date column")
+        index = pd.DatetimeIndex(pd.to_datetime(bars[time_col], utc=True))
+    if index.tz is None:
+        index = index.tz_localize("UTC")
+    timestamps = index.tz_convert("UTC").as_unit("ns").asi8
+    if (timestamps == np.iinfo(np.int64).min).any():
+        raise BarsValidationError("bars contain a missing (NaT) timestamp")
+    return validate_bars(
+        bars[columns["open"]].to_numpy(dtype=np.float64, na_value=np.nan),
+        bars[columns["high"]].to_numpy(dtype=np.float64, na_value=np.nan),
+        bars[columns["low"]].to_numpy(dtype=np.float64, na_value=np.nan),
+        bars[columns["close"]].to_numpy(dtype=np.float64, na_value=np.nan),
+        timestamps,
+    )
+
+
+def backtest(
+    bars: pd.DataFrame,
+    config: StrategyConfigBase | Mapping[str, Any],
+    settings: BacktestSettings | Mapping[str, Any] | None = None,
+    **costs: Any,
+) -> BacktestResult:
+    """Backtest a strategy on a DataFrame of bars; ``costs`` are ``BacktestSettings`` fields
+    (``initial_cash=10_000, commission=0.0, slippage_bps=0.0``...)."""
+    parsed = parse_strategy_config(config)
+    resolved = _resolve_settings(settings, costs)
+    return _run(bars_from_frame(bars), parsed, resolved)
+
+
+def sweep(
+    bars: pd.DataFrame,
+    config_type: str,
+    grid: Mapping[str, Sequence[Any]],
+    metric: str = "sharpe_ratio",
+    settings: BacktestSettings | Mapping[str, Any] | None = None,
+    *,
+    progress: bool | None = None,
+    **costs: Any,
+) -> pd.DataFrame:
+    """Backtest every combination of ``grid`` in parallel numba kernels; best ``metric`` first.
+
+    Invalid combinations (e.g. fast ≥ slow) are skipped. ``progress``: show a tqdm bar (default: only
+    when stderr is a terminal and the grid is long).
+    """
+    from quantops.engine.sweep import run_sweep
+
+    resolved = _resolve_settings(settings, costs)
+    return run_sweep(bars_from_frame(bars), config_type, grid, metric, resolved, progress=progress)

@@ -1,0 +1,76 @@
+"""What every strategy module provides: a pydantic config model and a signal function over numpy arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+# (open, high, low, close, config) -> (entries, exits): bool arrays, decided on each bar's close.
+SignalFunction = Callable[
+    [np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any], tuple[np.ndarray, np.ndarray]
+]
+
+
+class StrategyConfigBase(BaseModel):
+    """Common model settings: unknown fields rejected, immutable, field names or aliases accepted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def period_field(default: int, description: str, *aliases: str, cross_checked: bool = False) -> Any:
+    """An indicator period: an integer ≥ 2 (the original platform's spellings accepted as aliases).
+
+    ``cross_checked``: the field has a validator comparing it with an earlier field, which must also
+    run when the default is used (e.g. ``fast=50`` with the default ``slow=30``).
+    """
+    kwargs: dict[str, Any] = {"validate_default": cross_checked}
+    if aliases:
+        kwargs["validation_alias"] = AliasChoices(*aliases)
+    return Field(default, ge=2, le=100_000, description=description, **kwargs)
+
+
+def require_greater(field: str, value: float, other_field: str, other: float | None) -> None:
+    """Raise a user-facing error unless ``value > other`` (``other`` None = it already failed)."""
+    if other is not None and not value > other:
+        raise PydanticCustomError(
+            "greater_than_field",
+            "{field} must be greater than {other_field} ({other}), got {value}",
+            {"field": field, "other_field": other_field, "other": other, "value": value},
+        )
+
+
+def require_less(field: str, value: float, other_field: str, other: float | None) -> None:
+    """Raise a user-facing error unless ``value < other``."""
+    if other is not None and not value < other:
+        raise PydanticCustomError(
+            "less_than_field",
+            "{field} must be less than {other_field} ({other}), got {value}",
+            {"field": field, "other_field": other_field, "other": other, "value": value},
+        )
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    """Registry entry for one ``config_type``."""
+
+    config_type: str
+    model: type[StrategyConfigBase]
+    signals: SignalFunction
+    min_bars: Callable[[Any], int]
+    describe: Callable[[Any], str]
+    title: str
+
+    def __post_init__(self) -> None:
+        assert self.model.model_fields["config_type"].default == self.config_type
+
+
+def crossover_signals(fast: np.ndarray, slow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Entry when ``fast`` crosses above ``slow``, exit when it crosses below (backtesting.py's rule)."""
+    from quantops.engine.indicators import crossed_above, crossed_below
+
+    return crossed_above(fast, slow), crossed_below(fast, slow)

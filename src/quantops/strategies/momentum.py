@@ -1,0 +1,49 @@
+"""Momentum: long when the N-bar return exceeds ``buy_threshold``, out when below ``sell_threshold``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, ValidationInfo, field_validator
+
+from quantops.strategies.base import StrategyConfigBase, StrategySpec, period_field, require_less
+
+
+class MomentumConfig(StrategyConfigBase):
+    config_type: Literal["momentum"] = "momentum"
+    momentum_period: int = period_field(
+        20, "look-back of the rate of change (bars)", "momentum_period", "period"
+    )
+    buy_threshold: float = Field(0.02, gt=-1, lt=10, description="enter when the return rises above this")
+    sell_threshold: float = Field(
+        -0.02, gt=-1, lt=10, validate_default=True, description="exit when the return falls below this"
+    )
+
+    @field_validator("sell_threshold")
+    @classmethod
+    def _sell_below_buy(cls, sell_threshold: float, info: ValidationInfo) -> float:
+        require_less("sell_threshold", sell_threshold, "buy_threshold", info.data.get("buy_threshold"))
+        return sell_threshold
+
+
+def signals(
+    open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, config: MomentumConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    p = config.momentum_period
+    change = np.full(close.shape[0], np.nan)
+    change[p:] = close[p:] / close[:-p] - 1.0
+    return change > config.buy_threshold, change < config.sell_threshold
+
+
+SPEC = StrategySpec(
+    config_type="momentum",
+    model=MomentumConfig,
+    signals=signals,
+    min_bars=lambda config: config.momentum_period + 2,
+    describe=lambda c: (
+        f"Momentum: buy when the {c.momentum_period}-bar return exceeds "
+        f"{c.buy_threshold:+.2%}, sell when it falls below {c.sell_threshold:+.2%}"
+    ),
+    title="Momentum",
+)
