@@ -1,0 +1,48 @@
+"""WebSocket channel of the acting user: backtest completion events (and anything else published)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
+
+from quantops.api.deps import websocket_user
+from quantops.services.container import Container
+
+router = APIRouter(tags=["events"])
+
+
+@router.websocket("/api/v1/ws/events")
+async def events_socket(websocket: WebSocket) -> None:
+    """Auth: `X-API-Key` / `Authorization: Bearer` header, or `?api_key=` (browsers). JSON messages."""
+    user = await websocket_user(websocket)
+    if user is None:
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="invalid API key")
+        return
+    container: Container = websocket.app.state.container
+    await websocket.accept()
+    async with container.events.subscribe(user.id) as queue:
+        await websocket.send_json({"type": "subscribed", "user": user.name})
+        receiver = asyncio.create_task(_drain_client(websocket))
+        try:
+            while not receiver.done():
+                getter = asyncio.create_task(queue.get())
+                done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+                if getter in done:
+                    await websocket.send_json(getter.result())
+                else:
+                    getter.cancel()
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await receiver
+
+
+async def _drain_client(websocket: WebSocket) -> None:
+    """Read (and ignore) client messages so a disconnect is noticed."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            await websocket.receive_text()

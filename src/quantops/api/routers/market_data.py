@@ -1,0 +1,44 @@
+"""Market data: cache status, symbols, bars."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from quantops.api.deps import ContainerDep, CurrentUser
+from quantops.services.schemas import BarsOut
+
+router = APIRouter(prefix="/api/v1/market-data", tags=["market-data"])
+
+# Dates outside this range are typos; refusing them keeps nanosecond timestamps in range.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2200, 1, 1)
+
+
+@router.get("/status", summary="Cache status: symbols, ranges, hit/miss counts")
+async def cache_status(user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    return await container.market_data.cache_status()  # type: ignore[union-attr]
+
+
+@router.get("/symbols", summary="Symbols with stored bars")
+async def symbols(user: CurrentUser, container: ContainerDep) -> list[str]:
+    return await container.market_data.symbols()  # type: ignore[union-attr]
+
+
+@router.get(
+    "/bars/{symbol}",
+    summary="Bars of a symbol",
+    responses={404: {"description": "unknown symbol"}, 422: {"description": "bad range"}},
+)
+async def bars(
+    symbol: Annotated[str, Path(min_length=1, max_length=32)],
+    user: CurrentUser,
+    container: ContainerDep,
+    start: Annotated[date | None, Query(ge=MIN_DATE, le=MAX_DATE)] = None,
+    end: Annotated[date | None, Query(ge=MIN_DATE, le=MAX_DATE)] = None,
+    interval: Annotated[str, Query(pattern="^1d$")] = "1d",
+    limit: Annotated[int | None, Query(ge=1, le=100_000, description="keep the last N bars")] = None,
+) -> BarsOut:
+    return await container.market_data.bars(symbol, start, end, interval, limit)  # type: ignore[union-attr]

@@ -1,0 +1,57 @@
+"""Job backend interface. A backend moves backtest ids to workers; all state lives in the database."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import Protocol
+
+from quantops.jobs.payload import JobOutcome, JobPayload
+
+
+class JobHandler(Protocol):
+    """The database/market-data side of a job (implemented by quantops.jobs.handler.BacktestJobHandler)."""
+
+    async def claim(self, backtest_id: str, expected_attempts: int | None = None) -> int | None:
+        """pending|running → running, attempts+1; the attempt number, or None when nothing to run."""
+        ...
+
+    async def load_payload(self, backtest_id: str, attempt: int | None = None) -> JobPayload | None:
+        """Config + bars arrays for a job (None if terminal); `attempt` defaults to the row's count."""
+        ...
+
+    async def finish(self, payload: JobPayload, outcome: JobOutcome) -> bool: ...
+
+    async def fail(self, backtest_id: str, error: str, attempt: int | None = None) -> bool: ...
+
+    async def unfinished_ids(self) -> list[tuple[str, str, int]]:
+        """(id, status, attempts) of pending/running rows, oldest first."""
+        ...
+
+    async def unfinished_started(self) -> list[tuple[str, str, int, datetime | None]]:
+        """(id, status, attempts, started_at) of pending/running rows, oldest first."""
+        ...
+
+
+class JobBackend(ABC):
+    name: str
+    workers: int
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Start workers/dispatchers (no recovery; see `recover`)."""
+
+    @abstractmethod
+    async def enqueue(self, backtest_id: str) -> None:
+        """Queue a pending backtest. Called after the row is committed."""
+
+    @abstractmethod
+    async def recover(self) -> dict[str, int]:
+        """On startup: re-queue pending/running rows left by a dead process, or fail them with a reason."""
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    def queued(self) -> int:
+        """Jobs waiting in this process (0 when the queue lives elsewhere)."""
+        return 0

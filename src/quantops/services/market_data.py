@@ -1,0 +1,75 @@
+"""Async facade over the DuckDB market-data store (calls run in a thread: DuckDB never blocks the loop)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import anyio.to_thread
+
+from quantops.data.bars import Bars
+from quantops.data.errors import EmptyRangeError, InvalidRequestError, MarketDataError, UnknownSymbolError
+from quantops.data.store import MarketDataStore
+from quantops.services.errors import NotFoundError, ValidationFailed
+from quantops.services.schemas import Bar, BarsOut
+
+
+def as_validation_error(exc: MarketDataError) -> ValidationFailed:
+    """Data-layer error about a request → 422 naming the field."""
+    if isinstance(exc, UnknownSymbolError):
+        return ValidationFailed("symbol", "unknown_symbol", str(exc))
+    if isinstance(exc, EmptyRangeError):
+        return ValidationFailed("start", "empty_range", str(exc))
+    if isinstance(exc, InvalidRequestError):
+        return ValidationFailed(exc.field or "request", "invalid", str(exc))
+    return ValidationFailed(exc.field or "market_data", "market_data_error", str(exc))
+
+
+class MarketDataService:
+    def __init__(self, store: MarketDataStore) -> None:
+        self.store = store
+
+    async def cache_status(self) -> dict[str, Any]:
+        return await anyio.to_thread.run_sync(self.store.cache_status)
+
+    async def symbols(self) -> list[str]:
+        return await anyio.to_thread.run_sync(self.store.symbols)
+
+    async def bars_raw(
+        self, symbol: str, start: date | None = None, end: date | None = None, interval: str = "1d"
+    ) -> Bars:
+        """Bars as numpy arrays; raises the data layer's errors."""
+        return await anyio.to_thread.run_sync(self.store.get_bars, symbol, start, end, interval)
+
+    async def bars(
+        self,
+        symbol: str,
+        start: date | None = None,
+        end: date | None = None,
+        interval: str = "1d",
+        limit: int | None = None,
+    ) -> BarsOut:
+        """Bars for display; an unknown symbol is a 404, a bad range a 422. `limit` keeps the last N."""
+        try:
+            bars = await self.bars_raw(symbol, start, end, interval)
+        except UnknownSymbolError as exc:
+            raise NotFoundError("symbol", exc.symbol) from exc
+        except MarketDataError as exc:
+            raise as_validation_error(exc) from exc
+        index = bars.index
+        first = max(0, len(bars) - limit) if limit else 0
+        items = [
+            Bar(
+                timestamp=index[i].to_pydatetime(),
+                open=float(bars.open[i]),
+                high=float(bars.high[i]),
+                low=float(bars.low[i]),
+                close=float(bars.close[i]),
+                volume=float(bars.volume[i]),
+            )
+            for i in range(first, len(bars))
+        ]
+        return BarsOut(symbol=bars.symbol, interval=bars.interval, count=len(items), bars=items)
+
+    def close(self) -> None:
+        self.store.close()

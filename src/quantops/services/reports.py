@@ -1,0 +1,184 @@
+"""HTML tear sheets with plotly. Reusable: any page is a list of sections (figures or tables).
+
+The backtest tear sheet is written by the job worker (CPU work off the event loop) into the reports
+directory and served by the API, authenticated. plotly.js is not inlined (4 MB per file): pages load it
+from ``/static/plotly.min.js``, which the API serves from the installed plotly package.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+PLOTLY_JS_URL = "/static/plotly.min.js"
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<script src="{plotly_src}"></script>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }}
+h1 {{ margin-bottom: 0.2rem; }} .sub {{ color: #666; margin-top: 0; }}
+section {{ margin: 2rem 0; }} table {{ border-collapse: collapse; font-size: 0.9rem; }}
+th, td {{ border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: right; }}
+th {{ background: #f5f5f5; }} td:first-child, th:first-child {{ text-align: left; }}
+.scroll {{ max-height: 480px; overflow: auto; }}
+</style></head>
+<body><h1>{title}</h1><p class="sub">{subtitle}</p>
+{sections}
+</body></html>
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSection:
+    title: str
+    body_html: str
+
+
+def figure_section(title: str, figure: go.Figure) -> ReportSection:
+    return ReportSection(title, figure.to_html(full_html=False, include_plotlyjs=False))
+
+
+def _format_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float | np.floating):
+        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.2f}"
+    return html.escape(str(value))
+
+
+def table_section(title: str, rows: Sequence[Mapping[str, Any]], max_rows: int = 500) -> ReportSection:
+    if not rows:
+        return ReportSection(title, "<p>none</p>")
+    columns = list(rows[0].keys())
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_format_cell(row.get(c))}</td>" for c in columns) + "</tr>"
+        for row in rows[:max_rows]
+    )
+    note = f"<p>first {max_rows} of {len(rows)}</p>" if len(rows) > max_rows else ""
+    return ReportSection(title, f'<div class="scroll"><table><tr>{head}</tr>{body}</table></div>{note}')
+
+
+def render_page(
+    title: str, sections: Sequence[ReportSection], subtitle: str = "", plotly_src: str = PLOTLY_JS_URL
+) -> str:
+    body = "\n".join(f"<section><h2>{html.escape(s.title)}</h2>{s.body_html}</section>" for s in sections)
+    return _PAGE.format(
+        title=html.escape(title), subtitle=html.escape(subtitle), sections=body, plotly_src=plotly_src
+    )
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write via a temp file + rename so a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".html")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+    return path
+
+
+def equity_series(equity: Mapping[str, Sequence[Any]]) -> pd.Series:
+    """Compact {"t": epoch ms, "v": values} → Series indexed by UTC timestamps."""
+    index = pd.to_datetime(np.asarray(equity["t"], dtype=np.int64), unit="ms", utc=True)
+    return pd.Series(np.asarray(equity["v"], dtype=float), index=index, name="equity")
+
+
+def monthly_returns(equity: pd.Series) -> pd.DataFrame:
+    """Percent return per calendar month (rows: years, columns: Jan..Dec)."""
+    if equity.empty:
+        return pd.DataFrame(columns=list(MONTHS))
+    month_end = equity.resample("ME").last().dropna()
+    previous = month_end.shift(1)
+    previous.iloc[0] = equity.iloc[0]  # first month measured from the first bar
+    returns = (month_end / previous - 1.0) * 100.0
+    table = pd.DataFrame({"year": returns.index.year, "month": returns.index.month, "ret": returns.values})
+    pivot = table.pivot(index="year", columns="month", values="ret").reindex(columns=range(1, 13))
+    pivot.columns = list(MONTHS)
+    return pivot
+
+
+def backtest_sections(
+    stats: Mapping[str, Any], equity: Mapping[str, Sequence[Any]], trades: Mapping[str, Sequence[Any]]
+) -> list[ReportSection]:
+    series = equity_series(equity)
+    drawdown = (series / series.cummax() - 1.0) * 100.0
+
+    curves = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.05)
+    curves.add_trace(go.Scatter(x=series.index, y=series.values, name="equity"), row=1, col=1)
+    curves.add_trace(
+        go.Scatter(x=drawdown.index, y=drawdown.values, name="drawdown %", fill="tozeroy"), row=2, col=1
+    )
+    curves.update_yaxes(title_text="portfolio value", row=1, col=1)
+    curves.update_yaxes(title_text="drawdown %", row=2, col=1)
+    curves.update_layout(height=600, margin={"t": 20, "b": 20}, showlegend=False)
+
+    monthly = monthly_returns(series)
+    heatmap = go.Figure(
+        go.Heatmap(
+            z=monthly.values,
+            x=list(monthly.columns),
+            y=[str(y) for y in monthly.index],
+            colorscale="RdYlGn",
+            zmid=0,
+            text=np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.1f}")(monthly.values.astype(float))
+            if monthly.size
+            else None,
+            texttemplate="%{text}",
+            colorbar={"title": "%"},
+        )
+    )
+    heatmap.update_layout(height=max(250, 28 * len(monthly) + 120), margin={"t": 20, "b": 20})
+
+    metric_rows = [{"metric": k, "value": v} for k, v in stats.items() if not isinstance(v, dict | list)]
+    trade_columns = list(trades.keys())
+    n_trades = len(next(iter(trades.values()))) if trades else 0
+    trade_rows = [{c: trades[c][i] for c in trade_columns} for i in range(n_trades)]
+    return [
+        figure_section("Equity and drawdown", curves),
+        figure_section("Monthly returns (%)", heatmap),
+        table_section("Metrics", metric_rows),
+        table_section(f"Trades ({n_trades})", trade_rows),
+    ]
+
+
+def write_backtest_report(
+    path: Path,
+    title: str,
+    subtitle: str,
+    stats: Mapping[str, Any],
+    equity: Mapping[str, Sequence[Any]],
+    trades: Mapping[str, Sequence[Any]],
+) -> Path:
+    return write_atomic(path, render_page(title, backtest_sections(stats, equity, trades), subtitle))
+
+
+class ReportWriter:
+    """Where reports live and how they are named; `container.reports`."""
+
+    def __init__(self, reports_dir: Path) -> None:
+        self.reports_dir = reports_dir
+
+    def backtest_report_path(self, backtest_id: str) -> Path:
+        return self.reports_dir / "backtests" / f"{backtest_id}.html"
+
+    def page_path(self, kind: str, name: str) -> Path:
+        """Path for another kind of page (e.g. kind="comparisons"); name must be an id, not user text."""
+        return self.reports_dir / kind / f"{name}.html"
+
+    def write_page(
+        self, path: Path, title: str, sections: Sequence[ReportSection], subtitle: str = ""
+    ) -> Path:
+        return write_atomic(path, render_page(title, sections, subtitle))

@@ -1,0 +1,85 @@
+"""Users, API keys and authentication."""
+
+from __future__ import annotations
+
+import secrets
+
+from quantops.services.errors import ConflictError, NotFoundError, PermissionDenied, ValidationFailed
+from quantops.services.schemas import ROLES, UserContext, UserCreated, UserOut
+from quantops.store.models import User
+from quantops.store.repositories import DuplicateError, UserRepository
+
+API_KEY_PREFIX = "qo_"
+
+
+def new_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def to_context(user: User) -> UserContext:
+    return UserContext(id=user.id, name=user.name, roles=frozenset(user.roles))
+
+
+class UsersService:
+    def __init__(self, users: UserRepository) -> None:
+        self.repo = users
+
+    async def authenticate(self, api_key: str) -> UserContext | None:
+        """The user of a key, or None (unknown or revoked). Keys never appear in logs or errors."""
+        if not api_key or len(api_key) > 200:
+            return None
+        user = await self.repo.user_for_key(api_key)
+        return to_context(user) if user is not None else None
+
+    async def create(self, name: str, roles: list[str], label: str = "") -> UserCreated:
+        """Create a user and its first API key (returned once, stored hashed)."""
+        unknown = sorted(set(roles) - set(ROLES))
+        if unknown:
+            raise ValidationFailed("roles", "unknown_role", f"unknown role(s) {unknown}; use {list(ROLES)}")
+        try:
+            user = await self.repo.create(name, roles)
+        except DuplicateError as exc:
+            raise ConflictError(f"user {name!r} already exists") from exc
+        key = new_api_key()
+        await self.repo.add_api_key(user.id, key, label)
+        return UserCreated(**UserOut.model_validate(user).model_dump(), api_key=key)
+
+    async def create_by(self, actor: UserContext, name: str, roles: list[str]) -> UserCreated:
+        if not actor.has_any("admin"):
+            raise PermissionDenied("only admins create users")
+        return await self.create(name, roles)
+
+    async def issue_key(self, name: str, label: str = "") -> str:
+        """A new key for an existing user (the CLI's way to recover a lost key)."""
+        user = await self.repo.get_by_name(name)
+        if user is None:
+            raise NotFoundError("user", name)
+        key = new_api_key()
+        await self.repo.add_api_key(user.id, key, label)
+        return key
+
+    async def get_by_name(self, name: str) -> UserOut | None:
+        user = await self.repo.get_by_name(name)
+        return UserOut.model_validate(user) if user is not None else None
+
+    async def me(self, actor: UserContext) -> UserOut:
+        user = await self.repo.get(actor.id)
+        if user is None:
+            raise NotFoundError("user", actor.id)
+        return UserOut.model_validate(user)
+
+    async def set_webhook(self, actor: UserContext, webhook_url: str | None) -> UserOut:
+        user = await self.repo.update(actor.id, webhook_url=webhook_url)
+        if user is None:
+            raise NotFoundError("user", actor.id)
+        return UserOut.model_validate(user)
+
+    async def webhook_url(self, user_id: str) -> str | None:
+        user = await self.repo.get(user_id)
+        return user.webhook_url if user is not None else None
+
+    async def list(self, actor: UserContext | None = None) -> list[UserOut]:
+        """All users; through the API only for admins (actor=None is the local CLI)."""
+        if actor is not None and not actor.has_any("admin", "devops"):
+            raise PermissionDenied("only admins and devops list users")
+        return [UserOut.model_validate(u) for u in await self.repo.list()]
