@@ -44,7 +44,7 @@ def parse_time_series(payload: object, symbol: str, interval: str) -> Bars:
         raise ProviderError(f"alphavantage: answer has no {series_key!r}")
     if not series:
         return Bars.empty(symbol, interval)
-    dates = pd.DatetimeIndex(pd.to_datetime(list(series.keys()), utc=True, errors="coerce"))
+    dates = pd.DatetimeIndex(pd.to_datetime(list(series.keys()), utc=True, errors="coerce")).as_unit("ns")
     if dates.isna().any():
         raise ProviderError("alphavantage: unparsable date in answer")
     try:
