@@ -31,12 +31,12 @@ def _store(provider: str | None = None) -> Iterator[MarketDataStore]:
     try:
         store = open_store(get_settings(), provider=provider)
     except MarketDataError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
     try:
         yield store
     except MarketDataError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
     finally:
         store.close()
@@ -72,12 +72,13 @@ def import_command(
             progress.update(task, description=f"importing {path.name}")
             try:
                 result = store.import_file(path, symbol=symbol, interval=interval)
-                progress.console.print(
-                    f"{result.symbol}: {result.rows_written} rows ({result.first} .. {result.last})"
+                console.print(
+                    f"{result.symbol}: {result.rows_written} rows ({result.first} .. {result.last})",
+                    soft_wrap=True,
                 )
             except MarketDataError as exc:
                 failures += 1
-                progress.console.print(f"[red]rejected:[/red] {exc}")
+                err_console.print(f"[red]rejected:[/red] {exc}", soft_wrap=True)
             progress.advance(task)
     if failures:
         raise typer.Exit(1)
@@ -129,13 +130,14 @@ def fetch_command(
             for symbol in symbols:
                 try:
                     result = store.fetch(symbol, start, end, interval=interval)
-                    progress.console.print(
+                    console.print(
                         f"{result.symbol}: +{result.rows_written} rows from {result.ranges_fetched} "
-                        f"uncovered range(s); stored {result.first} .. {result.last}"
+                        f"uncovered range(s); stored {result.first} .. {result.last}",
+                        soft_wrap=True,
                     )
                 except MarketDataError as exc:
                     failures += 1
-                    progress.console.print(f"[red]{symbol}:[/red] {exc}")
+                    err_console.print(f"[red]{symbol}:[/red] {exc}", soft_wrap=True)
                 progress.advance(task)
     if failures:
         raise typer.Exit(1)
