@@ -325,6 +325,10 @@ def backtest(
     return _run(bars_from_frame(bars), parsed, resolved)
 
 
+_LOWER_IS_BETTER = frozenset({"annual_volatility"})
+_SWEEP_CHUNK = 256
+
+
 def sweep(
     bars: pd.DataFrame,
     config_type: str,
@@ -337,10 +341,87 @@ def sweep(
 ) -> pd.DataFrame:
     """Backtest every combination of ``grid`` in parallel numba kernels; best ``metric`` first.
 
-    Invalid combinations (e.g. fast ≥ slow) are skipped. ``progress``: show a tqdm bar (default: only
-    when stderr is a terminal and the grid is long).
+    Combinations the config model rejects (e.g. fast ≥ slow) are skipped; fixed parameters can be
+    given as one-element lists. ``progress``: tqdm bar (default: when stderr is a terminal and the grid
+    has more than 200 combinations).
     """
-    from quantops.engine.sweep import run_sweep
+    import itertools
+    import sys
 
+    import pandas as pd
+    from pydantic import ValidationError
+
+    from quantops.engine.sweep import SWEEP_METRICS, simulate_many
+    from quantops.strategies import STRATEGY_TYPES
+
+    if config_type not in STRATEGY_TYPES:
+        raise ValueError(
+            f"config_type: unknown strategy type {config_type!r}; known: {sorted(STRATEGY_TYPES)}"
+        )
+    if metric not in SWEEP_METRICS:
+        raise ValueError(f"metric: {metric!r} is not one of {', '.join(SWEEP_METRICS)}")
+    spec = STRATEGY_TYPES[config_type]
+    names = list(grid)
+    values = [list(v) if isinstance(v, Sequence) and not isinstance(v, str) else [v] for v in grid.values()]
     resolved = _resolve_settings(settings, costs)
-    return run_sweep(bars_from_frame(bars), config_type, grid, metric, resolved, progress=progress)
+    arrays = bars_from_frame(bars)
+    n = arrays.close.shape[0]
+
+    configs: list[StrategyConfigBase] = []
+    for combo in itertools.product(*values):
+        try:
+            configs.append(
+                spec.model.model_validate(
+                    {"config_type": config_type, **dict(zip(names, combo, strict=True))}
+                )
+            )
+        except ValidationError:
+            continue
+    if not configs:
+        raise ValueError(f"grid: no valid {config_type} parameter combination in {dict(grid)}")
+    for cfg in configs:
+        check_enough_bars(cfg, n)
+
+    params = resolved.sim_params()
+    ann = resolved.periods_per_year or periods_per_year(arrays.timestamps_ns)
+    show = progress if progress is not None else (sys.stderr.isatty() and len(configs) > 200)
+    bar = None
+    if show:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(configs), desc=f"sweep {config_type}", unit="combo")
+    results = np.empty((len(configs), len(SWEEP_METRICS)))
+    try:
+        for start in range(0, len(configs), _SWEEP_CHUNK):
+            chunk = configs[start : start + _SWEEP_CHUNK]
+            entries = np.empty((len(chunk), n), dtype=np.bool_)
+            exits = np.empty((len(chunk), n), dtype=np.bool_)
+            for row, cfg in enumerate(chunk):
+                entries[row], exits[row] = spec.signals(
+                    arrays.open_, arrays.high, arrays.low, arrays.close, cfg
+                )
+            results[start : start + len(chunk)] = simulate_many(
+                arrays.open_,
+                arrays.high,
+                arrays.low,
+                arrays.close,
+                entries,
+                exits,
+                params,
+                ann,
+                resolved.risk_free_rate,
+            )
+            if bar is not None:
+                bar.update(len(chunk))
+    finally:
+        if bar is not None:
+            bar.close()
+
+    table = pd.DataFrame([cfg.model_dump(exclude={"config_type"}) for cfg in configs])
+    metrics = pd.DataFrame(results, columns=list(SWEEP_METRICS))
+    metrics["num_trades"] = metrics["num_trades"].astype(np.int64)
+    table = pd.concat([table, metrics], axis=1)
+    ascending = metric in _LOWER_IS_BETTER
+    return table.sort_values(metric, ascending=ascending, na_position="last", kind="stable").reset_index(
+        drop=True
+    )
