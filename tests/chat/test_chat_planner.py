@@ -334,11 +334,19 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
     ("방금 돌린 거 결과 어때?", CTX, "get_backtest", {"backtest_id": "42"}),
     ("백테스트 #5 성과 알려줘", None, "get_backtest", {"backtest_id": "5"}),
     ("결과 어떻게 됐어?", CTX, "get_backtest", {"backtest_id": "42"}),
-    ("show backtest 3f2a9c1e0b7d4e5f8a6b2c1d0e9f8a7b", None, "get_backtest",
-     {"backtest_id": "3f2a9c1e0b7d4e5f8a6b2c1d0e9f8a7b"}),
+    (
+        "show backtest 3f2a9c1e0b7d4e5f8a6b2c1d0e9f8a7b",
+        None,
+        "get_backtest",
+        {"backtest_id": "3f2a9c1e0b7d4e5f8a6b2c1d0e9f8a7b"},
+    ),
     ("백테스트 3f2a9c1e 결과", None, "get_backtest", {"backtest_id": "3f2a9c1e"}),
-    ("compare strategies 0a1b2c3d and 9f8e7d6c by cagr", None, "compare_strategies",
-     {"strategy_ids": ["0a1b2c3d", "9f8e7d6c"], "metrics": ["cagr"]}),
+    (
+        "compare strategies 0a1b2c3d and 9f8e7d6c by cagr",
+        None,
+        "compare_strategies",
+        {"strategy_ids": ["0a1b2c3d", "9f8e7d6c"], "metrics": ["cagr"]},
+    ),
     # --- list_backtests
     ("list my backtests", None, "list_backtests", {}),
     ("show failed backtests", None, "list_backtests", {"status": "failed"}),

@@ -1,0 +1,212 @@
+"""Tool-calling LLM agent over the official ``openai`` SDK (``AsyncOpenAI``).
+
+Any OpenAI-compatible server works (OpenAI, vLLM, Ollama, llama.cpp): base URL, model, temperature,
+max_tokens and timeout come from settings. Completions are streamed so the first words reach the
+WebSocket/SSE client early. Every failure the caller should survive — 401, 429, 5xx, timeouts,
+connection errors, malformed output, too many tool steps — raises :class:`LLMUnavailable` with a
+short reason; the chat service then answers with the offline planner.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+from openai import AsyncOpenAI
+
+from quantops.chat.cache import JsonCache, cache_key
+from quantops.config import Settings
+
+log = logging.getLogger(__name__)
+
+ChunkSink = Callable[[str], Awaitable[None]]
+# name, arguments -> JSON-safe result given back to the model
+ToolExecutor = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+SYSTEM_PROMPT = (
+    "You are quantops, an assistant for a quant backtesting platform. Use the tools to act; every "
+    "number you state must come from a tool result in this conversation, never from memory. "
+    "The tools only reach the current user's own strategies and backtests; if asked about other "
+    "users' data, say you cannot access it. Reply in the language of the user's last message "
+    "(Korean or English), briefly. Tools you may use now: {tools}."
+)
+
+
+class LLMUnavailable(Exception):
+    """The LLM could not produce an answer; ``reason`` is short and safe to show in metadata."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class AgentAnswer:
+    content: str
+    steps: int
+    cached_completions: int = 0
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _failure_reason(exc: Exception) -> str:
+    if isinstance(exc, openai.APITimeoutError):
+        return "timeout"
+    if isinstance(exc, openai.APIConnectionError):
+        return "connection_error"
+    if isinstance(exc, openai.AuthenticationError):
+        return "unauthorized (401)"
+    if isinstance(exc, openai.RateLimitError):
+        return "rate_limited (429)"
+    if isinstance(exc, openai.APIStatusError):
+        return f"http_{exc.status_code}"
+    if isinstance(exc, openai.APIResponseValidationError):
+        return "malformed_output"
+    return f"error: {type(exc).__name__}"
+
+
+class LLMAgent:
+    def __init__(self, settings: Settings, cache: JsonCache | None = None) -> None:
+        self.model = settings.llm_model
+        self.temperature = settings.llm_temperature
+        self.max_tokens = settings.llm_max_tokens
+        self.max_steps = max(1, settings.llm_max_tool_steps)
+        self.cache = cache
+        api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
+        # No SDK retries: a 429/5xx should fall back to the offline planner at once, not stall the chat.
+        self.client = AsyncOpenAI(
+            api_key=api_key,
+            base_url=settings.llm_base_url or None,
+            timeout=settings.llm_timeout_seconds,
+            max_retries=0,
+        )
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def answer(
+        self,
+        history: list[dict[str, Any]],
+        question: str,
+        tools: list[dict[str, Any]],
+        execute: ToolExecutor,
+        on_chunk: ChunkSink | None = None,
+    ) -> AgentAnswer:
+        names = ", ".join(t["function"]["name"] for t in tools) or "none"
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": SYSTEM_PROMPT.format(tools=names)},
+            *history,
+            {"role": "user", "content": question},
+        ]
+        cached = 0
+        calls_made: list[dict[str, Any]] = []
+        for step in range(1, self.max_steps + 1):
+            message, from_cache = await self._complete(messages, tools, on_chunk)
+            cached += int(from_cache)
+            tool_calls = message.get("tool_calls") or []
+            if not tool_calls:
+                content = (message.get("content") or "").strip()
+                if not content:
+                    raise LLMUnavailable("malformed_output: empty answer")
+                return AgentAnswer(content, step, cached, calls_made)
+            messages.append(
+                {"role": "assistant", "content": message.get("content") or None, "tool_calls": tool_calls}
+            )
+            for call in tool_calls:
+                name = call["function"]["name"]
+                try:
+                    arguments = json.loads(call["function"]["arguments"] or "{}")
+                except json.JSONDecodeError as exc:
+                    raise LLMUnavailable("malformed_output: tool arguments are not JSON") from exc
+                if not isinstance(arguments, dict):
+                    raise LLMUnavailable("malformed_output: tool arguments are not an object")
+                result = await execute(name, arguments)
+                calls_made.append({"name": name, "arguments": arguments})
+                messages.append(
+                    {
+                        "role": "tool",
+                        "tool_call_id": call["id"],
+                        "content": json.dumps(result, ensure_ascii=False, default=str),
+                    }
+                )
+        raise LLMUnavailable(f"too_many_tool_steps (> {self.max_steps})")
+
+    async def _complete(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], on_chunk: ChunkSink | None
+    ) -> tuple[dict[str, Any], bool]:
+        """One streamed completion → {"content", "tool_calls"}; served from the cache when possible."""
+        key = cache_key(self.model, self.temperature, self.max_tokens, messages, tools)
+        if self.cache is not None:
+            hit = await self.cache.get(key)
+            if hit is not None:
+                if on_chunk and hit.get("content") and not hit.get("tool_calls"):
+                    await on_chunk(hit["content"])
+                return hit, True
+        try:
+            message = await self._stream(messages, tools, on_chunk)
+        except LLMUnavailable:
+            raise
+        except (
+            openai.OpenAIError,
+            json.JSONDecodeError,
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+        ) as exc:
+            reason = _failure_reason(exc)
+            log.warning("LLM call failed: %s", reason)
+            raise LLMUnavailable(reason) from exc
+        if self.cache is not None:
+            await self.cache.set(key, message)
+        return message, False
+
+    async def _stream(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], on_chunk: ChunkSink | None
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "stream": True,
+        }
+        if tools:
+            kwargs["tools"] = tools
+        stream = await self.client.chat.completions.create(**kwargs)
+        content_parts: list[str] = []
+        calls: dict[int, dict[str, Any]] = {}
+        saw_choice = False
+        # Text is forwarded only while no tool call has started: text beside tool calls is a preamble.
+        async for chunk in stream:
+            if not chunk.choices:
+                continue
+            saw_choice = True
+            delta = chunk.choices[0].delta
+            if delta is None:
+                continue
+            for tool_delta in delta.tool_calls or []:
+                entry = calls.setdefault(
+                    tool_delta.index,
+                    {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
+                )
+                if tool_delta.id:
+                    entry["id"] = tool_delta.id
+                if tool_delta.function is not None:
+                    entry["function"]["name"] += tool_delta.function.name or ""
+                    entry["function"]["arguments"] += tool_delta.function.arguments or ""
+            if delta.content:
+                content_parts.append(delta.content)
+                if on_chunk is not None and not calls:
+                    await on_chunk(delta.content)
+        if not saw_choice:
+            raise LLMUnavailable("malformed_output: no choices")
+        tool_calls = [calls[i] for i in sorted(calls)]
+        for position, call in enumerate(tool_calls):
+            if not call["function"]["name"]:
+                raise LLMUnavailable("malformed_output: tool call without a name")
+            call["id"] = call["id"] or f"call_{position}"
+        return {"content": "".join(content_parts), "tool_calls": tool_calls}

@@ -1,0 +1,212 @@
+"""ChatOps HTTP/WebSocket/SSE endpoints under ``/api/v1/chatops-advanced`` (the original paths)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, WebSocket, status
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from sse_starlette.sse import EventSourceResponse
+from starlette.websockets import WebSocketDisconnect
+
+from quantops.api.deps import CurrentUser, get_container, websocket_user
+from quantops.chat.schemas import (
+    AutoBacktestRequest,
+    AutoBacktestResponse,
+    ChatRequest,
+    ChatResponse,
+    ChatSessionOut,
+    ChatSessionSummary,
+    SessionCreated,
+)
+from quantops.chat.service import ChatService
+from quantops.services.errors import ServiceError, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/api/v1/chatops-advanced"
+router = APIRouter(prefix=PREFIX, tags=["chatops"])
+page_router = APIRouter(tags=["chatops"])
+_PAGE = Path(__file__).with_name("static") / "chat.html"
+
+
+def get_chat(request: Request) -> ChatService:
+    chat = getattr(get_container(request), "chat", None)
+    if chat is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "chat service is not installed")
+    return chat
+
+
+ChatDep = Annotated[ChatService, Depends(get_chat)]
+
+
+@router.post("/session/create", response_model=SessionCreated, status_code=status.HTTP_201_CREATED)
+async def create_session(
+    user: CurrentUser,
+    chat: ChatDep,
+    user_id: Annotated[
+        str | None, Query(description="accepted for compatibility; must be the caller")
+    ] = None,
+) -> SessionCreated:
+    if user_id is not None and user_id not in (user.id, user.name):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "user_id must be the authenticated user")
+    return await chat.create_session(user)
+
+
+@router.post("/session/{session_id}/chat", response_model=ChatResponse)
+async def chat_turn(session_id: str, body: ChatRequest, user: CurrentUser, chat: ChatDep) -> ChatResponse:
+    return await chat.chat(user, session_id, body.question, body.user_roles, body.include_history)
+
+
+@router.post("/session/{session_id}/chat/stream", response_class=EventSourceResponse)
+async def chat_turn_sse(
+    session_id: str, body: ChatRequest, user: CurrentUser, chat: ChatDep
+) -> EventSourceResponse:
+    """Server-sent events: `chunk` events with text, then one `done` (the ChatResponse) or `error`."""
+    await chat.get_session(user, session_id)  # 404 before the stream starts
+    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+    async def on_chunk(text: str) -> None:
+        await queue.put(
+            {"event": "chunk", "data": json.dumps({"type": "chunk", "content": text}, ensure_ascii=False)}
+        )
+
+    async def run() -> None:
+        try:
+            reply = await chat.chat(
+                user, session_id, body.question, body.user_roles, body.include_history, on_chunk
+            )
+            data = {"type": "done", **reply.model_dump(mode="json")}
+            await queue.put({"event": "done", "data": json.dumps(data, ensure_ascii=False)})
+        except ServiceError as exc:
+            await queue.put({"event": "error", "data": json.dumps({"type": "error", "detail": exc.message})})
+        except Exception:
+            log.exception("chat stream failed")
+            await queue.put(
+                {"event": "error", "data": json.dumps({"type": "error", "detail": "internal error"})}
+            )
+        finally:
+            await queue.put(None)
+
+    async def events() -> AsyncIterator[dict[str, Any]]:
+        task = asyncio.create_task(run())
+        try:
+            while (item := await queue.get()) is not None:
+                yield item
+        finally:
+            if not task.done():
+                # Client went away: let the turn finish (it is persisted) rather than cut it mid-write.
+                await asyncio.shield(task)
+
+    return EventSourceResponse(events())
+
+
+@router.get("/session/{session_id}", response_model=ChatSessionOut)
+async def get_session(session_id: str, user: CurrentUser, chat: ChatDep) -> ChatSessionOut:
+    return await chat.get_session(user, session_id)
+
+
+@router.get("/sessions", response_model=list[ChatSessionSummary])
+async def list_sessions(
+    user: CurrentUser, chat: ChatDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[ChatSessionSummary]:
+    return await chat.list_sessions(user, limit)
+
+
+@router.delete("/session/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_session(session_id: str, user: CurrentUser, chat: ChatDep) -> Response:
+    await chat.delete_session(user, session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/session/{session_id}/export")
+async def export_session(
+    session_id: str,
+    user: CurrentUser,
+    chat: ChatDep,
+    format: Annotated[Literal["json", "markdown"], Query()] = "json",
+) -> Response:
+    filename, media_type, body = await chat.export(user, session_id, format)
+    return Response(
+        content=body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.post("/backtest/trigger", response_model=AutoBacktestResponse, status_code=status.HTTP_202_ACCEPTED)
+async def trigger_backtest(
+    body: AutoBacktestRequest, user: CurrentUser, chat: ChatDep
+) -> AutoBacktestResponse:
+    return await chat.trigger_backtest(user, body)
+
+
+@router.get("/metrics")
+async def chat_metrics(user: CurrentUser, chat: ChatDep) -> dict[str, Any]:
+    """Turn counts per engine and cache hit/miss counters (no user data)."""
+    return chat.metrics()
+
+
+@router.websocket("/ws/chat/{session_id}")
+async def chat_socket(websocket: WebSocket, session_id: str) -> None:
+    """Send `{"question": ...}`; receive `{"type":"chunk","content":...}`… then `{"type":"done",...}`."""
+    user = await websocket_user(websocket)
+    if user is None:
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="invalid API key")
+        return
+    chat: ChatService | None = getattr(websocket.app.state.container, "chat", None)
+    await websocket.accept()
+    if chat is None:
+        await websocket.send_json({"type": "error", "detail": "chat service is not installed"})
+        await websocket.close(code=1011)
+        return
+    try:
+        await chat.get_session(user, session_id)
+    except ServiceError as exc:
+        await websocket.send_json({"type": "error", "detail": exc.message})
+        await websocket.close(code=4404)
+        return
+
+    async def on_chunk(text: str) -> None:
+        await websocket.send_json({"type": "chunk", "content": text})
+
+    try:
+        while True:
+            raw = await websocket.receive_text()
+            try:
+                body = ChatRequest.model_validate_json(raw)
+            except ValidationError as exc:
+                errors = [
+                    {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()[:5]
+                ]
+                await websocket.send_json({"type": "error", "detail": errors})
+                continue
+            try:
+                reply = await chat.chat(
+                    user, session_id, body.question, body.user_roles, body.include_history, on_chunk
+                )
+            except ValidationFailed as exc:
+                await websocket.send_json({"type": "error", "detail": exc.to_detail()})
+                continue
+            except ServiceError as exc:
+                await websocket.send_json({"type": "error", "detail": exc.message})
+                continue
+            await websocket.send_json({"type": "done", **reply.model_dump(mode="json")})
+    except WebSocketDisconnect:
+        return
+    except RuntimeError:  # sending on a socket the client already closed
+        with contextlib.suppress(Exception):
+            await websocket.close()
+
+
+@page_router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
+async def chat_page() -> HTMLResponse:
+    """A one-file web chat over the WebSocket (asks for the API key, kept in the browser)."""
+    return HTMLResponse(_PAGE.read_text(encoding="utf-8"))

@@ -1,0 +1,118 @@
+"""Pydantic shapes of the ChatOps API (the original platform's names, plus structured extras)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Engine = Literal["llm", "offline"]
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"question": "backtest sma 10/50 on MSFT 2018-2022", "user_roles": ["analyst"]}]
+        }
+    )
+    question: str = Field(min_length=1, max_length=5000)
+    user_roles: list[str] = Field(default_factory=list, max_length=10)
+    include_history: bool = True
+
+
+class ChatResponse(BaseModel):
+    session_id: str
+    query: str
+    answer: str
+    conversation_turn: int
+    engine: Engine = Field(description="which brain answered: llm or offline (planner)")
+    language: Literal["en", "ko"]
+    tool_calls: list[dict[str, Any]] = Field(default_factory=list)
+    backtest_ids: list[str] = Field(default_factory=list, description="backtests started by this turn")
+    denied_tools: list[str] = Field(default_factory=list)
+    effective_roles: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    timestamp: datetime
+
+
+class ChatMessage(BaseModel):
+    role: Literal["user", "assistant", "system", "tool"]
+    content: str
+    timestamp: datetime
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class ChatSessionOut(BaseModel):
+    """The original platform's ChatSession."""
+
+    session_id: str
+    user_id: str
+    conversation_history: list[ChatMessage]
+    context: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    is_active: bool
+    expires_at: datetime | None = None
+
+
+class ChatSessionSummary(BaseModel):
+    session_id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    is_active: bool
+
+
+class SessionCreated(BaseModel):
+    session_id: str
+    user_id: str
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class AutoBacktestRequest(BaseModel):
+    """The original platform's AutoBacktestRequest.
+
+    ``strategy_config`` is an engine strategy config (``{"config_type": "sma_crossover", ...}``) or
+    ``{"strategy_id": ...}``; it may also carry ``symbol`` and ``start``/``end`` (or the original
+    ``start_date``/``end_date``), which can be given at the top level as well.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "strategy_config": {
+                        "config_type": "sma_crossover",
+                        "fast": 10,
+                        "slow": 50,
+                        "symbol": "AAPL",
+                    },
+                    "trigger_reason": "nightly re-run",
+                    "generate_report": True,
+                    "notify_on_completion": True,
+                }
+            ]
+        },
+    )
+    strategy_config: dict[str, Any]
+    trigger_reason: str = Field(min_length=1, max_length=500)
+    generate_report: bool = True
+    notify_on_completion: bool = True
+    symbol: str | None = Field(default=None, max_length=32)
+    start: str | None = None
+    end: str | None = None
+
+
+class AutoBacktestResponse(BaseModel):
+    backtest_id: str
+    status: str
+    estimated_duration_seconds: float | None
+    report_url: str | None
+    trigger_reason: str
+
+
+class ExportFormat(BaseModel):
+    format: Literal["json", "markdown"] = "json"

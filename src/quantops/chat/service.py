@@ -1,0 +1,513 @@
+"""Chat sessions and turns: one service behind REST, WebSocket/SSE, the CLI and (later) Slack.
+
+Every turn is persisted (user and assistant, with metadata) through the service-core
+``ChatRepository`` before the answer is returned, so a restart loses nothing. The brain is the
+LLM agent when one is configured and the offline planner otherwise — and whenever the LLM fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from quantops.chat import render
+from quantops.chat.cache import JsonCache, make_cache
+from quantops.chat.llm import LLMAgent, LLMUnavailable
+from quantops.chat.planner import Language, context_after, detect_language, plan
+from quantops.chat.schemas import (
+    AutoBacktestRequest,
+    AutoBacktestResponse,
+    ChatMessage,
+    ChatResponse,
+    ChatSessionOut,
+    ChatSessionSummary,
+    SessionCreated,
+)
+from quantops.chat.tools import (
+    ToolContext,
+    ToolOutcome,
+    ToolRegistry,
+    allowed_tools,
+    build_registry,
+    effective_roles,
+)
+from quantops.config import Settings
+from quantops.services.errors import NotFoundError, ValidationFailed
+from quantops.services.schemas import BacktestCreate, UserContext
+from quantops.store.repositories import ChatRepository
+
+log = logging.getLogger(__name__)
+
+ChunkSink = Callable[[str], Awaitable[None]]
+# How an offline answer is split into stream chunks (words), so WS/SSE clients see progress.
+_OFFLINE_CHUNK_CHARS = 80
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class _SessionState:
+    """What a chat turn needs from a session; cached (TTL) so a turn costs no extra DB read."""
+
+    session_id: str
+    owner_id: str
+    context: dict[str, Any]
+    history: list[dict[str, Any]] = field(default_factory=list)  # last N turns {role, content}
+    turn_count: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "owner_id": self.owner_id,
+            "context": self.context,
+            "history": self.history,
+            "turn_count": self.turn_count,
+        }
+
+
+class ChatService:
+    def __init__(
+        self,
+        settings: Settings,
+        repo: ChatRepository,
+        container: Any,
+        registry: ToolRegistry | None = None,
+        llm: LLMAgent | None = None,
+        session_cache: JsonCache | None = None,
+        llm_cache: JsonCache | None = None,
+    ) -> None:
+        self.settings = settings
+        self.repo = repo
+        self.container = container
+        self.registry = registry or build_registry()
+        self.llm = llm
+        self.session_cache = session_cache or make_cache("session", settings.session_cache_ttl_seconds, None)
+        self.llm_cache = llm_cache
+        self.session_ttl = timedelta(hours=settings.session_ttl_hours)
+        self.history_turns = settings.chat_history_turns
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._purge_task: asyncio.Task[None] | None = None
+        self.turns_total = {"llm": 0, "offline": 0, "fallback": 0}
+
+    # ---- sessions --------------------------------------------------------------------------------------
+    async def create_session(
+        self, user: UserContext, channel: str = "api", title: str = ""
+    ) -> SessionCreated:
+        expires = _utcnow() + self.session_ttl
+        row = await self.repo.create_session(
+            user.id, title=title, channel=channel, state={}, expires_at=expires
+        )
+        state = _SessionState(row.id, user.id, {})
+        await self.session_cache.set(row.id, state.to_json())
+        return SessionCreated(
+            session_id=row.id, user_id=user.id, created_at=_aware(row.created_at), expires_at=expires
+        )
+
+    def _active(self, expires_at: datetime | None) -> bool:
+        expires = _aware(expires_at)
+        return expires is None or expires > _utcnow()
+
+    async def _session_row(self, user: UserContext, session_id: str) -> Any:
+        row = await self.repo.get_session(user.id, session_id)
+        # An expired session is gone for its owner even before the purge task deletes it.
+        if row is None or not self._active(row.expires_at):
+            raise NotFoundError("chat session", session_id)
+        return row
+
+    async def _state(self, user: UserContext, session_id: str) -> _SessionState:
+        cached = await self.session_cache.get(session_id)
+        if cached is not None and cached.get("owner_id") == user.id:
+            return _SessionState(**cached)
+        row = await self._session_row(user, session_id)
+        turns = await self.repo.turns(session_id, last=self.history_turns)
+        history = [{"role": t.role, "content": t.content} for t in turns if t.role in ("user", "assistant")]
+        count = turns[-1].seq if turns else 0
+        state = _SessionState(session_id, user.id, dict(row.state or {}), history, count)
+        await self.session_cache.set(session_id, state.to_json())
+        return state
+
+    async def get_session(self, user: UserContext, session_id: str) -> ChatSessionOut:
+        row = await self._session_row(user, session_id)
+        turns = await self.repo.turns(session_id)
+        return ChatSessionOut(
+            session_id=row.id,
+            user_id=row.owner_id,
+            conversation_history=[
+                ChatMessage(
+                    role=t.role,
+                    content=t.content,
+                    timestamp=_aware(t.created_at),
+                    metadata={**(t.meta or {}), **({"tool_calls": t.tool_calls} if t.tool_calls else {})},
+                )
+                for t in turns
+            ],
+            context=dict(row.state or {}),
+            created_at=_aware(row.created_at),
+            updated_at=_aware(row.updated_at),
+            is_active=self._active(row.expires_at),
+            expires_at=_aware(row.expires_at),
+        )
+
+    async def list_sessions(self, user: UserContext, limit: int = 50) -> list[ChatSessionSummary]:
+        rows = await self.repo.list_sessions(user.id, limit=limit)
+        return [
+            ChatSessionSummary(
+                session_id=r.id,
+                title=r.title,
+                created_at=_aware(r.created_at),
+                updated_at=_aware(r.updated_at),
+                is_active=self._active(r.expires_at),
+            )
+            for r in rows
+            if self._active(r.expires_at)
+        ]
+
+    async def delete_session(self, user: UserContext, session_id: str) -> None:
+        if not await self.repo.delete_session(user.id, session_id):
+            raise NotFoundError("chat session", session_id)
+        await self.session_cache.delete(session_id)
+
+    async def export(self, user: UserContext, session_id: str, fmt: str) -> tuple[str, str, str]:
+        """(filename, media type, body) of a session transcript."""
+        session = await self.get_session(user, session_id)
+        if fmt == "json":
+            return f"chat-{session_id}.json", "application/json", session.model_dump_json(indent=2)
+        if fmt != "markdown":
+            raise ValidationFailed("format", "enum", "format must be 'json' or 'markdown'")
+        lines = [
+            f"# Chat session {session.session_id}",
+            "",
+            f"- created: {session.created_at.isoformat()}",
+            f"- updated: {session.updated_at.isoformat()}",
+            "",
+        ]
+        for message in session.conversation_history:
+            who = {"user": "You", "assistant": "quantops"}.get(message.role, message.role)
+            lines.append(f"### {who} · {message.timestamp.isoformat(timespec='seconds')}")
+            lines.append("")
+            lines.append(message.content)
+            engine = message.metadata.get("engine")
+            if engine:
+                lines.append("")
+                lines.append(f"_engine: {engine}_")
+            lines.append("")
+        return f"chat-{session_id}.md", "text/markdown; charset=utf-8", "\n".join(lines)
+
+    async def purge_expired(self) -> int:
+        return await self.repo.delete_expired(_utcnow())
+
+    async def _purge_loop(self, interval_seconds: float) -> None:
+        while True:
+            await asyncio.sleep(interval_seconds)
+            try:
+                purged = await self.purge_expired()
+                if purged:
+                    log.info("purged %d expired chat sessions", purged)
+            except Exception:
+                log.exception("chat session purge failed")
+
+    async def start(self, purge_interval_seconds: float = 600.0) -> None:
+        if self._purge_task is None:
+            await self.purge_expired()
+            self._purge_task = asyncio.create_task(
+                self._purge_loop(purge_interval_seconds), name="chat-purge"
+            )
+
+    async def aclose(self) -> None:
+        if self._purge_task is not None:
+            self._purge_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purge_task
+            self._purge_task = None
+        if self.llm is not None:
+            await self.llm.close()
+        await self.session_cache.close()
+        if self.llm_cache is not None:
+            await self.llm_cache.close()
+
+    # ---- a chat turn -----------------------------------------------------------------------------------
+    async def chat(
+        self,
+        user: UserContext,
+        session_id: str,
+        question: str,
+        user_roles: list[str] | None = None,
+        include_history: bool = True,
+        on_chunk: ChunkSink | None = None,
+    ) -> ChatResponse:
+        question = question.strip()
+        if not question or len(question) > 5000:
+            raise ValidationFailed("question", "length", "question must be 1-5000 characters")
+        lock = self._locks.setdefault(session_id, asyncio.Lock())
+        async with lock:  # turns of one session are sequential (seq numbers, context updates)
+            state = await self._state(user, session_id)
+            return await self._turn(user, state, question, user_roles or [], include_history, on_chunk)
+
+    async def _turn(
+        self,
+        user: UserContext,
+        state: _SessionState,
+        question: str,
+        requested_roles: list[str],
+        include_history: bool,
+        on_chunk: ChunkSink | None,
+    ) -> ChatResponse:
+        language = detect_language(question)
+        roles = effective_roles(requested_roles, user.roles)
+        allowed = allowed_tools(roles)
+        # Tools run with the effective roles, so the services' own checks agree with the chat's table.
+        acting = UserContext(id=user.id, name=user.name, roles=roles)
+        ctx = ToolContext(acting, self.container)
+        outcomes: list[ToolOutcome] = []
+        metadata: dict[str, Any] = {}
+        history = state.history[-self.history_turns :] if include_history else []
+
+        await self.repo.add_turn(state.session_id, "user", question, meta={"roles": sorted(roles)})
+
+        answer: str | None = None
+        engine = "offline"
+        if self.llm is not None:
+            streamed: list[str] = []
+
+            async def forward(text: str) -> None:
+                streamed.append(text)
+                if on_chunk is not None:
+                    await on_chunk(text)
+
+            async def execute(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+                outcome = await self.registry.call(name, arguments, ctx, allowed)
+                outcomes.append(outcome)
+                if outcome.ok:
+                    state.context.update(context_after(name, outcome.args, outcome.result))
+                return outcome.result if outcome.ok else {"error": outcome.error, "denied": outcome.denied}
+
+            try:
+                result = await self.llm.answer(
+                    history, question, self.registry.openai_tools(allowed), execute, forward
+                )
+                answer, engine = result.content, "llm"
+                metadata.update(
+                    model=self.llm.model,
+                    llm_steps=result.steps,
+                    llm_cached_completions=result.cached_completions,
+                )
+            except LLMUnavailable as exc:
+                metadata.update(fallback=True, fallback_reason=exc.reason, model=self.llm.model)
+                self.turns_total["fallback"] += 1
+                if streamed and on_chunk is not None:
+                    await on_chunk("\n\n")
+                done = [o for o in outcomes if o.ok and o.result is not None]
+                if done:
+                    # Tools already ran (maybe a backtest started): report them rather than re-plan and
+                    # repeat side effects.
+                    answer = "\n".join(render.render_result(o.name, o.result or {}, language) for o in done)
+                    if on_chunk is not None:
+                        for piece in _chunks(answer):
+                            await on_chunk(piece)
+
+        if answer is None:
+            answer = await self._offline(question, state, ctx, allowed, roles, language, outcomes, metadata)
+            if on_chunk is not None:
+                for piece in _chunks(answer):
+                    await on_chunk(piece)
+
+        self.turns_total[engine] += 1
+        denied = sorted({o.name for o in outcomes if o.denied})
+        if denied and engine == "llm" and not any(o.ok for o in outcomes):
+            answer = f"{answer}\n\n{render.denied_text(denied, roles, language)}"
+        backtest_ids = [
+            str(o.result["id"])
+            for o in outcomes
+            if o.ok and o.name == "run_backtest" and o.result and "id" in o.result
+        ]
+        tool_calls = [o.to_json() for o in outcomes]
+        assistant_meta = {
+            "engine": engine,
+            "language": language,
+            "denied_tools": denied,
+            "backtest_ids": backtest_ids,
+            "roles": sorted(roles),
+            **metadata,
+        }
+        turn = await self.repo.add_turn(
+            state.session_id, "assistant", answer, tool_calls=tool_calls or None, meta=assistant_meta
+        )
+        state.history = [
+            *state.history,
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer},
+        ][-self.history_turns :]
+        state.turn_count = turn.seq
+        await self.repo.update_session(
+            user.id,
+            state.session_id,
+            state=state.context,
+            expires_at=_utcnow() + self.session_ttl,
+            **({"title": question[:200]} if turn.seq <= 2 else {}),
+        )
+        await self.session_cache.set(state.session_id, state.to_json())
+        return ChatResponse(
+            session_id=state.session_id,
+            query=question,
+            answer=answer,
+            conversation_turn=(turn.seq + 1) // 2,
+            engine=engine,  # type: ignore[arg-type]
+            language=language,
+            tool_calls=tool_calls,
+            backtest_ids=backtest_ids,
+            denied_tools=denied,
+            effective_roles=sorted(roles),
+            metadata=metadata,
+            timestamp=_aware(turn.created_at) or _utcnow(),
+        )
+
+    async def _offline(
+        self,
+        question: str,
+        state: _SessionState,
+        ctx: ToolContext,
+        allowed: frozenset[str],
+        roles: frozenset[str],
+        language: Language,
+        outcomes: list[ToolOutcome],
+        metadata: dict[str, Any],
+    ) -> str:
+        planned = plan(question, state.context)
+        metadata.update(intent=planned.intent, slots_from_context=planned.from_context)
+        if planned.intent == "help":
+            return render.help_text(language, allowed)
+        if planned.intent not in allowed:
+            outcomes.append(
+                ToolOutcome(planned.intent, planned.args, ok=False, denied=True, error="not allowed")
+            )
+            return render.denied_text([planned.intent], roles, language)
+        if planned.missing:
+            metadata["missing_slots"] = planned.missing
+            return render.ask_for(planned.missing, language)
+        outcome = await self.registry.call(planned.intent, planned.args, ctx, allowed)
+        outcomes.append(outcome)
+        if not outcome.ok:
+            return render.error_text(planned.intent, outcome.error or "error", language)
+        assert outcome.result is not None
+        state.context.update(context_after(planned.intent, planned.args, outcome.result))
+        return render.render_result(planned.intent, outcome.result, language)
+
+    # ---- auto backtest (original /backtest/trigger) -----------------------------------------------------
+    async def trigger_backtest(self, user: UserContext, request: AutoBacktestRequest) -> AutoBacktestResponse:
+        config = dict(request.strategy_config)
+        symbol = request.symbol or config.pop("symbol", None)
+        start = request.start or config.pop("start", None) or config.pop("start_date", None)
+        end = request.end or config.pop("end", None) or config.pop("end_date", None)
+        for key in ("symbol", "start", "end", "start_date", "end_date", "name", "description"):
+            config.pop(key, None)
+        strategy_id = config.pop("strategy_id", None)
+        body: dict[str, Any] = {
+            "symbol": symbol,
+            "start": start,
+            "end": end,
+            "generate_report": request.generate_report,
+            "notify_on_completion": request.notify_on_completion,
+        }
+        if strategy_id is not None:
+            body["strategy_id"] = str(strategy_id)
+        else:
+            body["strategy_config"] = config
+        if not symbol:
+            raise ValidationFailed("strategy_config.symbol", "missing", "give the symbol to backtest")
+        try:
+            create = BacktestCreate.model_validate(body)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            loc = ".".join(str(p) for p in error["loc"]) or "strategy_config"
+            field_name = loc if loc in ("symbol", "start", "end") else f"strategy_config.{loc}".rstrip(".")
+            raise ValidationFailed(field_name, error["type"], f"{field_name}: {error['msg']}") from exc
+        out = await self.container.backtests.submit(user, create)
+        return AutoBacktestResponse(
+            backtest_id=out.id,
+            status=out.status,
+            estimated_duration_seconds=out.estimated_duration_seconds,
+            report_url=out.report_url
+            or (
+                f"{self.container.backtests.public_base_url}/api/v1/backtests/{out.id}/report"
+                if request.generate_report
+                else None
+            ),
+            trigger_reason=request.trigger_reason,
+        )
+
+    # ---- metrics ---------------------------------------------------------------------------------------
+    def metrics(self) -> dict[str, Any]:
+        caches = {"session": self.session_cache}
+        if self.llm_cache is not None:
+            caches["llm"] = self.llm_cache
+        return {
+            "llm_enabled": self.llm is not None,
+            "model": self.llm.model if self.llm else None,
+            "turns": dict(self.turns_total),
+            "caches": {name: {"backend": c.backend, **c.counters.as_dict()} for name, c in caches.items()},
+        }
+
+
+def _chunks(text: str) -> list[str]:
+    """Split an answer into pieces of about _OFFLINE_CHUNK_CHARS at spaces/newlines (no text lost)."""
+    pieces: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if len(candidate) > _OFFLINE_CHUNK_CHARS and current:
+            pieces.append(current + " ")
+            current = word
+        else:
+            current = candidate
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def build_chat_service(container: Any) -> ChatService:
+    settings: Settings = container.settings
+    redis_url = settings.redis_url
+    prefix = f"{settings.redis_prefix}:chat:"
+    session_cache = make_cache("session", settings.session_cache_ttl_seconds, redis_url, prefix)
+    llm_cache = None
+    llm = None
+    if settings.llm_enabled:
+        llm_cache = make_cache("llm", settings.llm_cache_ttl_seconds, redis_url, prefix)
+        llm = LLMAgent(settings, llm_cache)
+    return ChatService(
+        settings,
+        container.chat_repository,
+        container,
+        build_registry(),
+        llm,
+        session_cache=session_cache,
+        llm_cache=llm_cache,
+    )
+
+
+def install(container: Any) -> None:
+    """Container extension hook (services.container.CONTAINER_EXTENSIONS)."""
+    service = build_chat_service(container)
+    container.chat = service
+    container.on_start.append(service.start)
+    container.on_close.append(service.aclose)
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)

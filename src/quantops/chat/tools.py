@@ -1,0 +1,358 @@
+"""One tool registry for every brain (offline planner, LLM agent) and adapter (REST, WebSocket, Slack).
+
+Each tool has a pydantic argument model — the same schemas the REST API validates with — from which
+the JSON schema of the LLM tool definition is generated. Tools act through the service container as
+the calling user, so they can only touch that user's resources (services answer 404 otherwise).
+
+Roles → tools (documented in docs/chat.md). The effective roles of a chat turn are the roles the
+request names *and* the server granted to the user; none left means ``viewer``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from quantops.services.errors import ServiceError
+from quantops.services.schemas import BacktestCreate, StrategyCreate, Symbol, UserContext
+
+log = logging.getLogger(__name__)
+
+ROLE_TOOLS: dict[str, frozenset[str]] = {
+    # read-only: results, strategies, market data, cache
+    "viewer": frozenset({"get_backtest", "list_backtests", "list_strategies", "cache_status", "market_data"}),
+    # analysts work with strategies and results
+    "analyst": frozenset(
+        {
+            "get_backtest",
+            "list_backtests",
+            "list_strategies",
+            "cache_status",
+            "market_data",
+            "run_backtest",
+            "create_strategy",
+            "compare_strategies",
+        }
+    ),
+    # operations: everything read-only plus running backtests (smoke tests), no strategy authoring
+    "devops": frozenset(
+        {"get_backtest", "list_backtests", "list_strategies", "cache_status", "market_data", "run_backtest"}
+    ),
+}
+ROLE_TOOLS["engineer"] = ROLE_TOOLS["analyst"]
+ROLE_TOOLS["admin"] = ROLE_TOOLS["analyst"]
+KNOWN_ROLES = ("admin", "devops", "engineer", "analyst", "viewer")
+
+
+def effective_roles(requested: Iterable[str], granted: Iterable[str]) -> frozenset[str]:
+    """Roles named by the request that the server granted to the user; none left → viewer."""
+    roles = {role.strip().lower() for role in requested} & {role.lower() for role in granted}
+    roles &= set(KNOWN_ROLES)
+    return frozenset(roles) or frozenset({"viewer"})
+
+
+def allowed_tools(roles: Iterable[str]) -> frozenset[str]:
+    allowed: set[str] = set()
+    for role in roles:
+        allowed |= ROLE_TOOLS.get(role, frozenset())
+    return frozenset(allowed)
+
+
+# ---- argument models (the REST schemas where a REST endpoint exists) ----------------------------------
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GetBacktestArgs(_Args):
+    backtest_id: str = Field(
+        min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_\-]+$", description="id of one of your backtests"
+    )
+
+
+class ListBacktestsArgs(_Args):
+    status: Literal["pending", "running", "completed", "failed", "cancelled"] | None = None
+    limit: int = Field(default=10, ge=1, le=100)
+
+
+class NoArgs(_Args):
+    pass
+
+
+METRIC_NAMES = (
+    "total_return",
+    "cagr",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "max_drawdown",
+    "calmar_ratio",
+    "win_rate",
+    "volatility",
+)
+
+
+class CompareStrategiesArgs(_Args):
+    """The original StrategyComparisonRequest (+ optional common symbol/period)."""
+
+    strategy_ids: list[str] = Field(min_length=2, max_length=5, description="2-5 of your strategy ids")
+    metrics: list[Literal[METRIC_NAMES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["total_return", "sharpe_ratio", "max_drawdown"]
+    )
+    natural_language_query: str | None = Field(default=None, max_length=5000)
+    symbol: Symbol | None = None
+    start: date | None = None
+    end: date | None = None
+
+    @field_validator("strategy_ids")
+    @classmethod
+    def _unique(cls, ids: list[str]) -> list[str]:
+        if len(set(ids)) != len(ids):
+            raise ValueError("strategy_ids must be unique")
+        return ids
+
+
+class MarketDataArgs(_Args):
+    symbol: Symbol
+    start: date | None = None
+    end: date | None = None
+    last: int = Field(default=5, ge=1, le=100, description="how many of the latest bars to return")
+
+
+# ---- registry -----------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ToolContext:
+    user: UserContext
+    container: Any  # quantops.services.container.Container (typed loosely: built after this module)
+
+
+Handler = Callable[[ToolContext, Any], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    name: str
+    description: str
+    args_model: type[BaseModel]
+    handler: Handler
+
+    def openai_definition(self) -> dict[str, Any]:
+        schema = self.args_model.model_json_schema()
+        schema.pop("title", None)
+        schema.setdefault("properties", {})
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": schema},
+        }
+
+
+@dataclass(slots=True)
+class ToolOutcome:
+    """What one tool call produced: a JSON-safe result, or an error message safe to show."""
+
+    name: str
+    args: dict[str, Any]
+    ok: bool
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    denied: bool = False
+    status_code: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"tool": self.name, "arguments": self.args, "ok": self.ok}
+        if self.result is not None:
+            out["result"] = self.result
+        if self.error is not None:
+            out["error"] = self.error
+        if self.denied:
+            out["denied"] = True
+        return out
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        field = ".".join(str(p) for p in error["loc"]) or "arguments"
+        parts.append(f"{field}: {error['msg']}")
+    return "; ".join(parts)
+
+
+class ToolRegistry:
+    def __init__(self, tools: Iterable[Tool]) -> None:
+        self._tools = {tool.name: tool for tool in tools}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def openai_tools(self, allowed: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        names = set(allowed) if allowed is not None else set(self._tools)
+        return [tool.openai_definition() for tool in self._tools.values() if tool.name in names]
+
+    async def call(
+        self, name: str, raw_args: dict[str, Any], ctx: ToolContext, allowed: frozenset[str]
+    ) -> ToolOutcome:
+        """Validate and run one tool as ``ctx.user``; never raises for expected failures."""
+        tool = self._tools.get(name)
+        if tool is None:
+            return ToolOutcome(name, raw_args, ok=False, error=f"unknown tool {name!r}", status_code=404)
+        if name not in allowed:
+            return ToolOutcome(
+                name, raw_args, ok=False, denied=True, error="not allowed for your roles", status_code=403
+            )
+        try:
+            args = tool.args_model.model_validate(raw_args)
+        except ValidationError as exc:
+            return ToolOutcome(name, raw_args, ok=False, error=_validation_message(exc), status_code=422)
+        try:
+            result = await tool.handler(ctx, args)
+        except ServiceError as exc:
+            return ToolOutcome(name, raw_args, ok=False, error=exc.message, status_code=exc.status_code)
+        except (ValueError, LookupError) as exc:  # data-layer errors carry user-facing messages
+            return ToolOutcome(name, raw_args, ok=False, error=str(exc), status_code=422)
+        return ToolOutcome(name, raw_args, ok=True, result=result)
+
+
+# ---- handlers -----------------------------------------------------------------------------------------
+def _dump(model: Any) -> dict[str, Any]:
+    if isinstance(model, BaseModel):
+        return model.model_dump(mode="json")
+    if isinstance(model, dict):
+        return model
+    raise TypeError(f"unexpected service result {type(model).__name__}")
+
+
+def _backtest_summary(backtest: dict[str, Any]) -> dict[str, Any]:
+    keep = (
+        "id", "status", "strategy_id", "config", "symbol", "start", "end", "created_at", "finished_at",
+        "estimated_duration_seconds", "error", "stats", "report_url",
+    )  # fmt: skip
+    return {key: backtest.get(key) for key in keep}
+
+
+async def _run_backtest(ctx: ToolContext, args: BacktestCreate, wait_seconds: float) -> dict[str, Any]:
+    backtests = ctx.container.backtests
+    submitted = await backtests.submit(ctx.user, args)
+    if wait_seconds > 0:
+        submitted = await backtests.wait(ctx.user, submitted.id, timeout=wait_seconds)
+    return _backtest_summary(_dump(submitted))
+
+
+async def _get_backtest(ctx: ToolContext, args: GetBacktestArgs) -> dict[str, Any]:
+    return _backtest_summary(_dump(await ctx.container.backtests.get(ctx.user, args.backtest_id)))
+
+
+async def _list_backtests(ctx: ToolContext, args: ListBacktestsArgs) -> dict[str, Any]:
+    page = await ctx.container.backtests.list(ctx.user, status=args.status, limit=args.limit)
+    items = page.items if hasattr(page, "items") and not isinstance(page, dict) else page
+    if isinstance(items, dict):
+        items = items.get("items", [])
+    rows = [_backtest_summary(_dump(item)) for item in items]
+    total = getattr(page, "total", len(rows))
+    return {"items": rows, "count": len(rows), "total": total, "status": args.status}
+
+
+async def _list_strategies(ctx: ToolContext, args: NoArgs) -> dict[str, Any]:
+    strategies = await ctx.container.strategies.list(ctx.user)
+    rows = [_dump(s) for s in strategies]
+    return {
+        "items": [
+            {k: row.get(k) for k in ("id", "name", "description", "config", "created_at")} for row in rows
+        ],
+        "count": len(rows),
+    }
+
+
+async def _create_strategy(ctx: ToolContext, args: StrategyCreate) -> dict[str, Any]:
+    return _dump(await ctx.container.strategies.create(ctx.user, args))
+
+
+async def _compare_strategies(ctx: ToolContext, args: CompareStrategiesArgs) -> dict[str, Any]:
+    comparison = getattr(ctx.container, "comparison", None)
+    if comparison is None:
+        raise ServiceError("strategy comparison is not available on this server yet")
+    return _dump(await comparison.compare(ctx.user, args))
+
+
+async def _cache_status(ctx: ToolContext, args: NoArgs) -> dict[str, Any]:
+    if ctx.container.market_data is None:
+        raise ServiceError("this process has no market-data store")
+    return _dump(await ctx.container.market_data.cache_status())
+
+
+async def _market_data(ctx: ToolContext, args: MarketDataArgs) -> dict[str, Any]:
+    market = ctx.container.market_data
+    if market is None:
+        raise ServiceError("this process has no market-data store")
+    latest = _dump(await market.bars(args.symbol, args.start, args.end, "1d", limit=args.last))
+    whole = await market.bars_raw(args.symbol, args.start, args.end, "1d")  # errors already mapped above
+    stamps = whole.index
+    return {
+        "symbol": latest["symbol"],
+        "count": len(whole),
+        "first": stamps[0].isoformat() if len(whole) else None,
+        "last": stamps[-1].isoformat() if len(whole) else None,
+        "bars": latest["bars"],
+    }
+
+
+def build_registry(backtest_wait_seconds: float = 20.0) -> ToolRegistry:
+    """The registry every chat brain and adapter uses."""
+
+    async def run_backtest(ctx: ToolContext, args: BacktestCreate) -> dict[str, Any]:
+        return await _run_backtest(ctx, args, backtest_wait_seconds)
+
+    return ToolRegistry(
+        [
+            Tool(
+                "run_backtest",
+                "Run a backtest of a saved strategy (strategy_id) or an inline strategy_config on a symbol "
+                "over an optional start/end period; waits briefly and returns status and stats.",
+                BacktestCreate,
+                run_backtest,
+            ),
+            Tool(
+                "get_backtest",
+                "Status, stats and error of one of the user's backtests.",
+                GetBacktestArgs,
+                _get_backtest,
+            ),
+            Tool(
+                "list_backtests",
+                "The user's backtests, newest first, optionally filtered by status.",
+                ListBacktestsArgs,
+                _list_backtests,
+            ),
+            Tool("list_strategies", "The user's saved strategies.", NoArgs, _list_strategies),
+            Tool(
+                "create_strategy",
+                "Save a named strategy config for the user.",
+                StrategyCreate,
+                _create_strategy,
+            ),
+            Tool(
+                "compare_strategies",
+                "Compare 2-5 of the user's strategies on real backtest results by the given metrics.",
+                CompareStrategiesArgs,
+                _compare_strategies,
+            ),
+            Tool(
+                "cache_status",
+                "Which symbols and date ranges the market-data cache holds.",
+                NoArgs,
+                _cache_status,
+            ),
+            Tool(
+                "market_data",
+                "Latest daily bars of a symbol from the market-data store.",
+                MarketDataArgs,
+                _market_data,
+            ),
+        ]
+    )
