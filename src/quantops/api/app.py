@@ -33,7 +33,7 @@ CORE_ROUTERS: tuple[APIRouter, ...] = (
     events.router,
 )
 # "module:attribute" of extra APIRouters (chat #5, comparison #6), imported when the app is built.
-EXTENSION_ROUTERS: tuple[str, ...] = ()
+EXTENSION_ROUTERS: tuple[str, ...] = ("quantops.api.routers.compare:router",)
 
 DESCRIPTION = """
 Conversational quant backtests. Authenticate every call with `X-API-Key: <key>` (or

@@ -35,7 +35,7 @@ from quantops.store.repositories import BacktestRepository, ChatRepository, Stra
 log = logging.getLogger(__name__)
 
 # "module:function" hooks, each `def install(container: Container) -> None`; imported lazily.
-CONTAINER_EXTENSIONS: tuple[str, ...] = ()
+CONTAINER_EXTENSIONS: tuple[str, ...] = ("quantops.services.comparison:install",)
 
 
 @dataclass
