@@ -190,23 +190,26 @@ def _prepare(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
     return asyncio.run(setup())
 
 
-def start_chat_server(tmp: Path, **overrides: Any) -> tuple[ThreadedServer, ChatServer]:
-    settings = get_settings(
-        data_dir=tmp,
-        database_url=None,
-        redis_url=None,
-        job_backend="local",
-        job_workers=1,
-        market_data_provider="none",
-        llm_api_key=None,
-        llm_base_url=None,
-        **overrides,
-    )
-    keys, ids = _prepare(settings)
+def start_chat_server(
+    tmp: Path, keys: tuple[dict[str, str], dict[str, str]] | None = None, **overrides: Any
+) -> tuple[ThreadedServer, ChatServer]:
+    """A quantops server on ``tmp``; pass ``keys`` from an earlier server to reopen the same state."""
+    defaults: dict[str, Any] = {
+        "data_dir": tmp,
+        "database_url": None,
+        "redis_url": None,
+        "job_backend": "local",
+        "job_workers": 1,
+        "market_data_provider": "none",
+        "llm_api_key": None,
+        "llm_base_url": None,
+    }
+    settings = get_settings(**{**defaults, **overrides})
+    api_keys, ids = keys if keys is not None else _prepare(settings)
     container = build_container(settings, extensions=CHAT_EXTENSIONS)
     app = create_app(container=container, routers=[*CORE_ROUTERS, chat_router, page_router])
     server = ThreadedServer(app)
-    return server, ChatServer("", settings, keys, ids)
+    return server, ChatServer("", settings, api_keys, ids)
 
 
 @pytest.fixture(scope="session")

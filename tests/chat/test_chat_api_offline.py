@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from .conftest import ChatServer  # noqa: TID252 - type only
+from .conftest import ChatServer
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -63,8 +63,10 @@ def _failure_reason(exc: Exception) -> str:
         return "rate_limited (429)"
     if isinstance(exc, openai.APIStatusError):
         return f"http_{exc.status_code}"
-    if isinstance(exc, openai.APIResponseValidationError):
-        return "malformed_output"
+    if isinstance(
+        exc, openai.APIResponseValidationError | json.JSONDecodeError | KeyError | TypeError | ValueError
+    ):
+        return f"malformed_output: {type(exc).__name__}"
     return f"error: {type(exc).__name__}"
 
 
