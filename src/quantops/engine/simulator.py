@@ -11,8 +11,8 @@ Conventions (see docs/engine.md):
   what the cash affords for longs); units are whole (floored) unless ``fractional``.
 - Stop-loss / take-profit (fractions of the entry fill price) are checked on each bar's range after
   the entry; a gap through the level fills at the open; if both levels are inside one bar the stop wins.
-- Equity is marked at each close; a position still open at the end is closed at the last close
-  (costs applied) with exit reason END_OF_DATA.
+- Equity is marked at each close; a position still open at the end is closed at the last close (costs
+  applied) with exit reason END_OF_DATA. No position is opened on the last close (fill=close).
 """
 
 from __future__ import annotations
@@ -237,7 +237,8 @@ def simulate_into(
                 )
                 n_trades += 1
                 units = 0.0
-            if units == 0.0 and target != 0:
+            # no new position on the last close: it would be closed again at that same price
+            if units == 0.0 and target != 0 and not (step == 1 and i == n - 1):
                 is_long = target == 1
                 price = raw * (1.0 + slippage) if is_long else raw * (1.0 - slippage)
                 qty = _open_units(
