@@ -44,12 +44,14 @@ def minute_bars_csv(path: Path, rows: int) -> None:
     frame.to_csv(path, date_format="%Y-%m-%dT%H:%M:%SZ")
 
 
-def timed(fn: Callable[[], object], repeats: int) -> list[float]:
-    samples = []
+def timed_interleaved(fns: list[Callable[[], object]], repeats: int) -> list[list[float]]:
+    """Run the cases round-robin so load from other processes on this shared machine hits all alike."""
+    samples: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            samples[i].append(time.perf_counter() - start)
     return samples
 
 
@@ -87,8 +89,8 @@ def bench_import(work: Path, rows: int, repeats: int) -> list[Row]:
             lambda: pd.read_csv(csv_path, engine="pyarrow"),
         ),
     ]
-    for name, fn in cases:
-        samples = timed(fn, repeats)
+    all_samples = timed_interleaved([fn for _, fn in cases], repeats)
+    for (name, _), samples in zip(cases, all_samples, strict=True):
         median = statistics.median(samples)
         out.append((f"import {rows:,}-row CSV", name, f"{median * 1e3:,.0f}", f"{max(samples) * 1e3:,.0f}",
                     f"{rows / median:,.0f} rows/s", str(repeats)))  # fmt: skip
@@ -118,9 +120,9 @@ def bench_get_bars(store: MarketDataStore, work: Path, calls: int) -> list[Row]:
          lambda: pd.read_csv(csv_path, engine="pyarrow")),
     ]  # fmt: skip
     out: list[Row] = []
-    for name, fn in cases:
-        timed(fn, 20)  # warm-up
-        samples = timed(fn, calls)
+    timed_interleaved([fn for _, fn in cases], 20)  # warm-up
+    all_samples = timed_interleaved([fn for _, fn in cases], calls)
+    for (name, _), samples in zip(cases, all_samples, strict=True):
         median = statistics.median(samples)
         out.append((f"get_bars 1 symbol × 10y daily ({len(bars)} rows)", name, f"{median * 1e3:.2f}",
                     f"{p95(samples) * 1e3:.2f}", f"{1 / median:,.0f} calls/s", str(calls)))  # fmt: skip
@@ -128,7 +130,7 @@ def bench_get_bars(store: MarketDataStore, work: Path, calls: int) -> list[Row]:
     return out
 
 
-def bench_concurrency(store: MarketDataStore, seconds: float, readers: int) -> list[Row]:
+def bench_concurrency(store: MarketDataStore, seconds: float, readers: int, rounds: int) -> list[Row]:
     symbols = list(DEMO_SYMBOLS)
     synthetic = SyntheticProvider(seed=5)
     out: list[Row] = []
@@ -178,16 +180,24 @@ def bench_concurrency(store: MarketDataStore, seconds: float, readers: int) -> l
             raise RuntimeError(f"concurrency run failed: {errors[0]!r}")
         return [x for lat in latencies for x in lat], writes[0], elapsed
 
-    for label, count, with_writer in (
+    phases = (
         (f"quantops: {readers} readers + 1 writer", readers, True),
         (f"peer: {readers} readers, no writer", readers, False),
         ("peer: 1 reader, no writer", 1, False),
-    ):
-        latencies, writes, elapsed = run(count, with_writer)
+    )
+    # Phases alternate in rounds (ABCABC) so a burst of outside load does not land on one phase only.
+    totals: dict[str, tuple[list[float], int, float]] = {label: ([], 0, 0.0) for label, _, _ in phases}
+    for _ in range(rounds):
+        for label, count, with_writer in phases:
+            latencies, writes, elapsed = run(count, with_writer)
+            previous = totals[label]
+            totals[label] = (previous[0] + latencies, previous[1] + writes, previous[2] + elapsed)
+    for label, _, with_writer in phases:
+        latencies, writes, elapsed = totals[label]
         throughput = f"{len(latencies) / elapsed:,.0f} reads/s"
         if with_writer:
             throughput += f"; {writes / elapsed:,.1f} writes/s ({writes * 2609 / elapsed:,.0f} rows/s)"
-        out.append(("concurrent get_bars (10y daily, random demo symbol)", label,
+        out.append((f"concurrent get_bars (10y daily, random symbol, {rounds}×{seconds:g} s)", label,
                     f"{statistics.median(latencies) * 1e3:.2f}", f"{p95(latencies) * 1e3:.2f}", throughput,
                     str(len(latencies))))  # fmt: skip
     return out
@@ -196,7 +206,8 @@ def bench_concurrency(store: MarketDataStore, seconds: float, readers: int) -> l
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--readers", type=int, default=8)
@@ -209,7 +220,7 @@ def main() -> None:
             store.load_demo()
             store.import_file(work / "minutes.csv", symbol="MIN", interval="1m")  # a big neighbour table
             rows += bench_get_bars(store, work, args.calls)
-            rows += bench_concurrency(store, args.seconds, args.readers)
+            rows += bench_concurrency(store, args.seconds, args.readers, args.rounds)
     headers = ("benchmark", "implementation", "median ms", "p95/max ms", "throughput", "n")
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
 
