@@ -20,9 +20,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from quantops.api.app import CORE_ROUTERS, create_app
-from quantops.chat.router import page_router
-from quantops.chat.router import router as chat_router
+from quantops.api.app import create_app
 from quantops.config import Settings, get_settings
 from quantops.data.store import MarketDataStore
 from quantops.services.container import build_container
@@ -206,8 +204,8 @@ def start_chat_server(
     }
     settings = get_settings(**{**defaults, **overrides})
     api_keys, ids = keys if keys is not None else _prepare(settings)
-    container = build_container(settings, extensions=CHAT_EXTENSIONS)
-    app = create_app(container=container, routers=[*CORE_ROUTERS, chat_router, page_router])
+    container = build_container(settings)  # the app's own extensions: chat (#5) and comparison (#6)
+    app = create_app(container=container)
     server = ThreadedServer(app)
     return server, ChatServer("", settings, api_keys, ids)
 

@@ -321,3 +321,27 @@ def test_metrics_show_session_cache_hits(offline_server: ChatServer, client: htt
     assert session_cache["backend"] == "memory"
     assert session_cache["hits"] >= before["caches"]["session"]["hits"] + 2
     assert after["turns"]["offline"] >= before["turns"]["offline"] + 2 and after["llm_enabled"] is False
+
+
+def test_compare_strategies_through_chat(offline_server: ChatServer, client: httpx.Client) -> None:
+    sid = new_session(client, offline_server, "bob")
+    ids = []
+    for phrase, name in (("sma 10/50", "Slow trend"), ("rsi 14 30/70", "Mean rev")):
+        created = ask(client, offline_server, sid, f'create strategy {phrase} named "{name}"', user="bob")
+        ids.append(created["tool_calls"][0]["result"]["id"])
+        run = ask(client, offline_server, sid, f"backtest strategy {ids[-1]} on AAPL 2016-2020", user="bob")
+        assert "completed" in run["answer"], run["answer"]
+    reply = ask(
+        client, offline_server, sid, f"compare strategies {ids[0]} and {ids[1]} by sharpe", user="bob"
+    )
+    call = reply["tool_calls"][0]
+    assert call["tool"] == "compare_strategies" and call["ok"], call
+    assert call["arguments"]["strategy_ids"] == ids and call["arguments"]["metrics"] == ["sharpe_ratio"]
+    ranking = call["result"]["ranking"]
+    assert {entry["strategy_id"] for entry in ranking} == set(ids)
+    assert f"1. {ranking[0]['name']}" in reply["answer"] and call["result"]["summary"] in reply["answer"]
+    # a viewer may not compare
+    denied = ask(
+        client, offline_server, sid, f"compare strategies {ids[0]} and {ids[1]}", roles=["viewer"], user="bob"
+    )
+    assert denied["denied_tools"] == ["compare_strategies"]

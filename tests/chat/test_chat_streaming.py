@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -24,7 +25,7 @@ def ws_url(server: ChatServer, session_id: str) -> str:
     return server.api.replace("http://", "ws://") + f"/ws/chat/{session_id}"
 
 
-async def receive_turn(ws) -> tuple[list[str], dict]:  # noqa: ANN001
+async def receive_turn(ws: Any) -> tuple[list[str], dict]:
     chunks: list[str] = []
     while True:
         message = json.loads(await ws.recv())

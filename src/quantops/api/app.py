@@ -33,7 +33,11 @@ CORE_ROUTERS: tuple[APIRouter, ...] = (
     events.router,
 )
 # "module:attribute" of extra APIRouters (chat #5, comparison #6), imported when the app is built.
-EXTENSION_ROUTERS: tuple[str, ...] = ("quantops.api.routers.compare:router",)
+EXTENSION_ROUTERS: tuple[str, ...] = (
+    "quantops.api.routers.compare:router",
+    "quantops.chat.router:router",  # chat #5: /api/v1/chatops-advanced/...
+    "quantops.chat.router:page_router",  # chat #5: the /chat web page
+)
 
 DESCRIPTION = """
 Conversational quant backtests. Authenticate every call with `X-API-Key: <key>` (or

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from quantops.services.comparison import StrategyComparisonRequest
 from quantops.services.errors import ServiceError
 from quantops.services.schemas import BacktestCreate, StrategyCreate, Symbol, UserContext
 
@@ -81,38 +82,6 @@ class ListBacktestsArgs(_Args):
 
 class NoArgs(_Args):
     pass
-
-
-METRIC_NAMES = (
-    "total_return",
-    "cagr",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "max_drawdown",
-    "calmar_ratio",
-    "win_rate",
-    "volatility",
-)
-
-
-class CompareStrategiesArgs(_Args):
-    """The original StrategyComparisonRequest (+ optional common symbol/period)."""
-
-    strategy_ids: list[str] = Field(min_length=2, max_length=5, description="2-5 of your strategy ids")
-    metrics: list[Literal[METRIC_NAMES]] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: ["total_return", "sharpe_ratio", "max_drawdown"]
-    )
-    natural_language_query: str | None = Field(default=None, max_length=5000)
-    symbol: Symbol | None = None
-    start: date | None = None
-    end: date | None = None
-
-    @field_validator("strategy_ids")
-    @classmethod
-    def _unique(cls, ids: list[str]) -> list[str]:
-        if len(set(ids)) != len(ids):
-            raise ValueError("strategy_ids must be unique")
-        return ids
 
 
 class MarketDataArgs(_Args):
@@ -273,7 +242,7 @@ async def _create_strategy(ctx: ToolContext, args: StrategyCreate) -> dict[str, 
     return _dump(await ctx.container.strategies.create(ctx.user, args))
 
 
-async def _compare_strategies(ctx: ToolContext, args: CompareStrategiesArgs) -> dict[str, Any]:
+async def _compare_strategies(ctx: ToolContext, args: StrategyComparisonRequest) -> dict[str, Any]:
     comparison = getattr(ctx.container, "comparison", None)
     if comparison is None:
         raise ServiceError("strategy comparison is not available on this server yet")
@@ -339,7 +308,7 @@ def build_registry(backtest_wait_seconds: float = 20.0) -> ToolRegistry:
             Tool(
                 "compare_strategies",
                 "Compare 2-5 of the user's strategies on real backtest results by the given metrics.",
-                CompareStrategiesArgs,
+                StrategyComparisonRequest,
                 _compare_strategies,
             ),
             Tool(

@@ -35,7 +35,10 @@ from quantops.store.repositories import BacktestRepository, ChatRepository, Stra
 log = logging.getLogger(__name__)
 
 # "module:function" hooks, each `def install(container: Container) -> None`; imported lazily.
-CONTAINER_EXTENSIONS: tuple[str, ...] = ("quantops.services.comparison:install",)
+CONTAINER_EXTENSIONS: tuple[str, ...] = (
+    "quantops.services.comparison:install",
+    "quantops.chat.service:install",  # chat #5: container.chat
+)
 
 
 @dataclass
