@@ -141,3 +141,20 @@ def test_epoch_second_timestamps(tmp_path: Path, empty_store: MarketDataStore) -
         _write(tmp_path, rows, header="timestamp,open,high,low,close,volume\n"), symbol="E"
     )
     assert empty_store.get_bars("E").timestamps[0] == pd.Timestamp("2024-01-02", tz="UTC").value
+
+
+@pytest.mark.parametrize("tz", ["America/New_York", "Asia/Tokyo", "UTC"])
+def test_daily_bars_are_keyed_by_local_trading_date(
+    tmp_path: Path, empty_store: MarketDataStore, tz: str
+) -> None:
+    # yfinance-style frames carry exchange-local midnights; Tokyo's midnight is the previous day in UTC.
+    index = pd.DatetimeIndex(pd.to_datetime(["2024-01-04", "2024-01-05"]), name="Date").tz_localize(tz)
+    frame = pd.DataFrame(
+        {"Open": [1.0, 2.0], "High": [1.5, 2.5], "Low": [0.5, 1.5], "Close": [1.2, 2.2], "Volume": [1, 2]},
+        index=index,
+    )
+    path = tmp_path / "local.parquet"
+    frame.to_parquet(path)
+    empty_store.import_file(path, symbol="LOC")
+    bars = empty_store.get_bars("LOC", "2024-01-04", "2024-01-05")
+    assert bars.index.strftime("%Y-%m-%d %H:%M").tolist() == ["2024-01-04 00:00", "2024-01-05 00:00"]

@@ -306,3 +306,37 @@ def test_provider_end_defaults_to_last_complete_day(store_path: Path, counting_p
             < pd.Timestamp(today, unit="ns", tz="UTC").isoformat()
         )
     assert NS_PER_DAY == 86_400 * 10**9
+
+
+def test_future_dates_are_never_fetched_or_claimed(store_path: Path, counting_provider_factory) -> None:
+    provider = counting_provider_factory(SyntheticProvider())  # would happily generate bars up to 2039
+    today = pd.Timestamp.now(tz="UTC").normalize()
+    with MarketDataStore(store_path, provider=provider) as store:
+        bars = store.get_bars("QQQ", today - pd.Timedelta(days=30), today + pd.Timedelta(days=400))
+        assert bars.timestamps[-1] <= today.value
+        assert provider.calls[0][2] == today.value + NS_PER_DAY  # asked up to the end of today only
+        store.get_bars("QQQ", today - pd.Timedelta(days=30), today + pd.Timedelta(days=400))
+        assert len(provider.calls) == 2  # today is never claimed as covered: asked again for it only
+        assert provider.calls[1][1] == today.value
+
+
+def test_hard_kill_keeps_committed_bars_and_misses(store_path: Path) -> None:
+    """A process killed without close(): fills and their misses were committed; batched hits are lost."""
+    code = (
+        "import os\n"
+        "from quantops.data import MarketDataStore\n"
+        "from quantops.data.providers import SyntheticProvider\n"
+        f"store = MarketDataStore({str(store_path)!r}, provider=SyntheticProvider(),\n"
+        "                        stats_flush_seconds=3600)\n"
+        "store.get_bars('AMZN', '2019-01-01', '2019-12-31')\n"
+        "store.get_bars('AMZN', '2019-06-01', '2019-06-30')\n"
+        "os._exit(0)\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 0, finished.stderr
+    with MarketDataStore(store_path) as reopened:
+        status = reopened.cache_status()
+        assert len(reopened.get_bars("AMZN", "2019-01-01", "2019-12-31")) == len(
+            pd.bdate_range("2019-01-01", "2019-12-31")
+        )
+    assert status["per_symbol"][0]["misses"] == 1 and status["per_symbol"][0]["hits"] == 0

@@ -10,6 +10,7 @@ import pandas as pd
 
 from quantops.data.bars import Bars
 from quantops.data.errors import DataFileError
+from quantops.data.timeutil import DAILY_INTERVALS, NS_PER_DAY
 from quantops.data.validation import validate_bars
 
 _TIMESTAMP_ALIASES = {"", "date", "datetime", "timestamp", "time", "ts", "index", "unnamed0", "day"}
@@ -38,6 +39,22 @@ def read_table(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, engine="pyarrow")
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise DataFileError(str(path), message=f"cannot be parsed ({exc})") from exc
+
+
+def _daily_dates(column: pd.Series, utc_values: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """Daily bars are keyed by trading date at 00:00 UTC. An offset-aware stamp keeps its local date
+    (Tokyo midnight is the previous day in UTC), a naive/UTC one its UTC date."""
+    local: object = None
+    if not pd.api.types.is_numeric_dtype(column):
+        try:
+            local = pd.to_datetime(column, errors="coerce")
+        except (ValueError, TypeError):  # mixed offsets: fall back to UTC dates
+            local = None
+    if isinstance(local, pd.Series) and isinstance(local.dtype, pd.DatetimeTZDtype):
+        wall = pd.DatetimeIndex(local).tz_localize(None).as_unit("ns").asi8.copy()
+        wall[missing] = 0
+        return (wall // NS_PER_DAY) * NS_PER_DAY
+    return (utc_values // NS_PER_DAY) * NS_PER_DAY
 
 
 def _parse_timestamps(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -74,6 +91,8 @@ def frame_to_bars(frame: pd.DataFrame, symbol: str, interval: str, source: str) 
     if frame.shape[0] == 0:
         raise DataFileError(source, message="no data rows")
     timestamps, missing_ts = _parse_timestamps(frame[ts_col])
+    if interval in DAILY_INTERVALS and np.any(timestamps[~missing_ts] % NS_PER_DAY):
+        timestamps = _daily_dates(frame[ts_col], timestamps, missing_ts)
 
     def numeric(name: str) -> np.ndarray:
         return pd.to_numeric(frame[names[name]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)

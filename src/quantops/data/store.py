@@ -374,7 +374,13 @@ class MarketDataStore:
             gaps = self._gaps(key, start_ns, end_ns)  # another thread may have filled them meanwhile
             if not gaps:
                 return "hit"
-            claim_limit = floor_to(now_ns(), grain_ns(key[1]))
+            grain = grain_ns(key[1])
+            current = now_ns()
+            claim_limit = floor_to(current, grain)  # the running day/bar may still change: never claimed
+            horizon = ceil_to(current + 1, grain)  # nothing exists beyond the running day/bar
+            gaps = [(s, min(e, horizon)) for s, e in gaps if s < horizon]
+            if not gaps:
+                return "gap"
             fills: list[_Fill] = []
             for gap_start, gap_end in gaps:
                 try:
@@ -462,7 +468,8 @@ class MarketDataStore:
             raise InvalidRequestError("provider", "no provider configured (QUANTOPS_MARKET_DATA_PROVIDER)")
         key = (normalize_symbol(symbol), check_interval(interval))
         start_ns, end_ns = self._resolve_range(key, start, end, chosen)
-        before = self._summaries.get(key)
+        with self._state_lock:
+            before = self._summaries.get(key)
         gaps = len(self._gaps(key, start_ns, end_ns))
         self._ensure_covered(key, start_ns, end_ns, chosen, count_miss=False)
         with self._state_lock:

@@ -23,6 +23,9 @@ INTERVAL_NS: dict[str, int] = {
     "1wk": 7 * NS_PER_DAY,
 }
 
+# Bars of these intervals are keyed by trading date (00:00 UTC), whatever time the source stamps.
+DAILY_INTERVALS = frozenset({"1d", "1wk"})
+
 _SYMBOL_RE = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=_^]{0,23}$")
 
 
