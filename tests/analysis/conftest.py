@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,8 @@ import pytest
 import uvicorn
 
 from quantops.analysis import EquityCurve
-from quantops.api.app import CORE_ROUTERS, create_app
-from quantops.api.routers import compare as compare_router
-from quantops.config import Settings, get_settings
-from quantops.data.demo import load_demo
+from quantops.api.app import create_app
+from quantops.config import Settings
 from quantops.services.container import Container, build_container
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -49,7 +49,7 @@ def goog_curves(goog_equity: pd.DataFrame, goog_bars: pd.DataFrame) -> list[Equi
     return curves
 
 
-# ---- a real server (uvicorn on loopback) over SQLite + DuckDB in a temp dir, for the API tests ----------
+# ---- a real uvicorn server on loopback, in the test event loop, on the shared settings fixtures ----
 
 COMPARISON_EXTENSION = "quantops.services.comparison:install"
 
@@ -88,46 +88,66 @@ class LiveServer:
         return response.json()
 
 
-async def start_live_server(settings: Settings, demo_symbols: list[str]) -> tuple[LiveServer, Any, Any]:
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def serve(settings: Settings) -> AsyncIterator[LiveServer]:
+    """Serve ``create_app`` on ``settings.port`` with the comparison extension; users alice, bob, vera."""
     container = build_container(settings, extensions=(COMPARISON_EXTENSION,))
     await container.db.upgrade()
-    assert container.market_data is not None
-    store = container.market_data.store
-    await asyncio.to_thread(load_demo, store, demo_symbols)
-    await asyncio.to_thread(store.import_file, DATA_DIR / "GOOG.csv", "GOOGREAL")
     alice = await container.users.create("alice", ["analyst"])
     bob = await container.users.create("bob", ["analyst"])
     viewer = await container.users.create("vera", ["viewer"])
-    app = create_app(settings, container=container, routers=[*CORE_ROUTERS, compare_router.router])
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
+    app = create_app(settings, container=container)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning", lifespan="on")
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
             task.result()
         await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    live = LiveServer(f"http://127.0.0.1:{port}", container, alice.api_key, bob.api_key, viewer.api_key)
-    return live, server, task
-
-
-def live_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    return get_settings(
-        data_dir=tmp_path,
-        market_data_provider="none",
-        job_backend="local",
-        job_workers=2,
-        public_base_url="http://127.0.0.1",
-        redis_url=None,
-        **overrides,
-    )
-
-
-@pytest.fixture
-async def live_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    live, server, task = await start_live_server(live_settings(tmp_path), ["SPY", "QQQ"])
     try:
-        yield live
+        yield LiveServer(settings.public_base_url, container, alice.api_key, bob.api_key, viewer.api_key)
     finally:
         server.should_exit = True
         await task
+
+
+@pytest.fixture
+def live_settings(make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
+    """Settings on a free loopback port (public_base_url matches, so report_url is fetchable)."""
+
+    def make(database_url: str | None = None, **overrides: Any) -> Settings:
+        port = _free_port()
+        values: dict[str, Any] = {
+            "port": port,
+            "public_base_url": f"http://127.0.0.1:{port}",
+            "job_workers": 2,
+        }
+        values.update(overrides)
+        return make_settings(database_url, **values)
+
+    return make
+
+
+@pytest.fixture
+async def live_server(
+    live_settings: Callable[..., Settings], sqlite_database_url: str
+) -> AsyncIterator[LiveServer]:
+    """SQLite-backed server (most API tests)."""
+    async with serve(live_settings(sqlite_database_url)) as live:
+        yield live
+
+
+@pytest.fixture
+async def live_server_any_db(
+    live_settings: Callable[..., Settings], database_url: str
+) -> AsyncIterator[LiveServer]:
+    """The same on SQLite and on PostgreSQL (per-test database)."""
+    async with serve(live_settings(database_url)) as live:
+        yield live
