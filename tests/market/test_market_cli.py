@@ -67,3 +67,15 @@ def test_fetch_with_synthetic_provider_and_without_provider(cli_env: Path) -> No
     assert "ABC: +0 rows from 0 uncovered range(s)" in refetch.output
     bad_symbol = runner.invoke(app, ["data", "fetch", "???", "--provider", "synthetic"])
     assert bad_symbol.exit_code == 1 and "symbol" in bad_symbol.output
+
+
+def test_import_a_directory_of_files(cli_env: Path, tmp_path: Path, goog_csv: Path) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "GOOG.csv").write_text(goog_csv.read_text())
+    (folder / "bad.csv").write_text("Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,-1\n")
+    (folder / "notes.txt").write_text("ignored")
+    result = CliRunner().invoke(app, ["data", "import", str(folder)])
+    assert result.exit_code == 1  # one file rejected …
+    assert "GOOG: 2148 rows" in result.stdout and "negative volume at row(s) 1" in result.output
+    assert _status(CliRunner())["symbols"] == ["GOOG"]  # … the good one imported

@@ -53,15 +53,31 @@ def _progress() -> Progress:
     )
 
 
+def _expand(paths: list[Path]) -> list[Path]:
+    """Directories → their .csv/.parquet files (sorted); files as given."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.iterdir() if p.suffix.lower() in {".csv", ".parquet", ".pq"})
+        else:
+            found.append(path)
+    return found
+
+
 @data_app.command("import")
 def import_command(
     paths: Annotated[
-        list[Path], typer.Argument(help="CSV or Parquet file(s); symbol defaults to the file name")
+        list[Path],
+        typer.Argument(help="CSV/Parquet file(s) or directories; symbol defaults to the file name"),
     ],
     symbol: Annotated[str | None, typer.Option("--symbol", "-s", help="symbol (only with one file)")] = None,
     interval: Annotated[str, typer.Option(help="bar interval")] = "1d",
 ) -> None:
-    """Import OHLCV files (validated whole: a bad file is rejected with its row numbers)."""
+    """Import OHLCV files or directories of them (each validated whole; bad files listed with row numbers)."""
+    paths = _expand(paths)
+    if not paths:
+        err_console.print("[red]error:[/red] path: no .csv/.parquet files found")
+        raise typer.Exit(2)
     if symbol and len(paths) > 1:
         err_console.print("[red]error:[/red] --symbol: only valid with a single file")
         raise typer.Exit(2)
