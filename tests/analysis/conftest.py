@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import socket
-from collections.abc import AsyncIterator, Callable
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import numpy as np
@@ -151,3 +156,116 @@ async def live_server_any_db(
     """The same on SQLite and on PostgreSQL (per-test database)."""
     async with serve(live_settings(database_url)) as live:
         yield live
+
+
+# ---- a tiny OpenAI-compatible chat-completions server on loopback ------------------------------------
+
+
+class FakeLLM:
+    """Answers POST /v1/chat/completions according to ``mode``; records every request it got."""
+
+    GOOD: ClassVar[dict[str, str]] = {
+        "summary": "LLM summary: the comparison ranks the strategies on the common dates, citing facts.",
+        "recommendation": "LLM recommendation: prefer the top strategy for its risk-adjusted return.",
+        "reasoning": "LLM reasoning: Sharpe, drawdown, Monte Carlo percentiles and VaR figures support it.",
+    }
+    GOOD_KO: ClassVar[dict[str, str]] = {
+        "summary": "LLM 요약: 공통 날짜에서 전략들을 비교했고 순위표의 수치를 그대로 인용했습니다. "
+        "1위 전략이 가장 좋습니다.",
+        "recommendation": "LLM 추천: 위험 대비 수익이 가장 좋은 1위 전략을 추천합니다. "
+        "손실 확률도 가장 낮습니다.",
+        "reasoning": "LLM 근거: 샤프 비율, 최대 낙폭, 몬테카를로 백분위수와 VaR 수치가 "
+        "이 결론을 뒷받침합니다.",
+    }
+
+    def __init__(self) -> None:
+        self.mode = "good"
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                return
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fake.requests.append(body)
+                fake.headers.append({k.lower(): v for k, v in self.headers.items()})
+                if fake.mode == "error":
+                    self._send(500, {"error": {"message": "boom", "type": "server_error"}})
+                    return
+                if fake.mode == "slow":
+                    time.sleep(2.0)
+                content = {
+                    "good": json.dumps(FakeLLM.GOOD),
+                    "good_ko": "```json\n" + json.dumps(FakeLLM.GOOD_KO, ensure_ascii=False) + "\n```",
+                    "english_for_korean": json.dumps(FakeLLM.GOOD),
+                    "garbage": "Sure! Strategy A is great.",
+                    "short": json.dumps({**FakeLLM.GOOD, "summary": "too short"}),
+                    "slow": json.dumps(FakeLLM.GOOD),
+                }[fake.mode]
+                self._send(
+                    200,
+                    {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body.get("model", "test"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": content},
+                                "finish_reason": "stop",
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    },
+                )
+
+            def _send(self, status: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                # The "slow" answer arrives after the client gave up: a closed socket is expected.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLM]:
+    llm = FakeLLM()
+    try:
+        yield llm
+    finally:
+        llm.close()
+
+
+LLM_TEST_KEY = "sk-test-llm-key-never-shown"
+
+
+@pytest.fixture
+async def llm_live_server(
+    live_settings: Callable[..., Settings], sqlite_database_url: str, fake_llm: FakeLLM
+) -> AsyncIterator[tuple[LiveServer, FakeLLM]]:
+    """A server whose comparison narrative comes from ``fake_llm`` (1 s timeout)."""
+    settings = live_settings(
+        sqlite_database_url,
+        llm_base_url=fake_llm.base_url,
+        llm_api_key=LLM_TEST_KEY,
+        llm_model="narrator-test",
+        llm_timeout_seconds=1.0,
+    )
+    async with serve(settings) as live:
+        yield live, fake_llm
