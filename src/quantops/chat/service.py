@@ -31,6 +31,7 @@ from quantops.chat.schemas import (
     ChatSessionSummary,
     SessionCreated,
 )
+from quantops.chat.store import ChatStore
 from quantops.chat.tools import (
     ToolContext,
     ToolOutcome,
@@ -42,7 +43,6 @@ from quantops.chat.tools import (
 from quantops.config import Settings
 from quantops.services.errors import NotFoundError, ValidationFailed
 from quantops.services.schemas import BacktestCreate, UserContext
-from quantops.store.repositories import ChatRepository
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class ChatService:
     def __init__(
         self,
         settings: Settings,
-        repo: ChatRepository,
+        repo: ChatStore,
         container: Any,
         registry: ToolRegistry | None = None,
         llm: LLMAgent | None = None,
@@ -278,7 +278,12 @@ class ChatService:
         metadata: dict[str, Any] = {}
         history = state.history[-self.history_turns :] if include_history else []
 
-        await self.repo.add_turn(state.session_id, "user", question, meta={"roles": sorted(roles)})
+        user_turn = {"role": "user", "content": question, "meta": {"roles": sorted(roles)}}
+        pending = [user_turn]
+        if self.llm is not None:
+            # An LLM turn takes seconds and may start backtests: keep the question even if we die meanwhile.
+            await self.repo.add_turn(state.session_id, "user", question, meta=user_turn["meta"])
+            pending = []
 
         answer: str | None = None
         engine = "offline"
@@ -345,22 +350,21 @@ class ChatService:
             "roles": sorted(roles),
             **metadata,
         }
-        turn = await self.repo.add_turn(
-            state.session_id, "assistant", answer, tool_calls=tool_calls or None, meta=assistant_meta
+        pending.append(
+            {"role": "assistant", "content": answer, "tool_calls": tool_calls or None, "meta": assistant_meta}
         )
+        session_values: dict[str, Any] = {"state": state.context, "expires_at": _utcnow() + self.session_ttl}
+        if state.turn_count == 0:
+            session_values["title"] = question[:200]
+        # One transaction: the turn's messages, the context its references need, the new expiry.
+        rows = await self.repo.record_turns(user.id, state.session_id, pending, **session_values)
+        turn = rows[-1]
         state.history = [
             *state.history,
             {"role": "user", "content": question},
             {"role": "assistant", "content": answer},
         ][-self.history_turns :]
         state.turn_count = turn.seq
-        await self.repo.update_session(
-            user.id,
-            state.session_id,
-            state=state.context,
-            expires_at=_utcnow() + self.session_ttl,
-            **({"title": question[:200]} if turn.seq <= 2 else {}),
-        )
         await self.session_cache.set(state.session_id, state.to_json())
         return ChatResponse(
             session_id=state.session_id,
@@ -492,7 +496,7 @@ def build_chat_service(container: Any) -> ChatService:
         llm = LLMAgent(settings, llm_cache)
     return ChatService(
         settings,
-        container.chat_repository,
+        ChatStore(container.db),
         container,
         build_registry(),
         llm,
