@@ -158,3 +158,13 @@ def test_daily_bars_are_keyed_by_local_trading_date(
     empty_store.import_file(path, symbol="LOC")
     bars = empty_store.get_bars("LOC", "2024-01-04", "2024-01-05")
     assert bars.index.strftime("%Y-%m-%d %H:%M").tolist() == ["2024-01-04 00:00", "2024-01-05 00:00"]
+
+
+def test_epoch_nanosecond_timestamps_keep_full_precision(
+    tmp_path: Path, empty_store: MarketDataStore
+) -> None:
+    first = pd.Timestamp("2024-01-02 14:30:00.000000123", tz="UTC").value  # not representable in float64
+    rows = [f"{first},10,11,9,10.5,1000", f"{first + 60 * 10**9},10.5,11.5,10,11,1200"]
+    path = _write(tmp_path, rows, header="ts,open,high,low,close,volume\n")
+    empty_store.import_file(path, symbol="NS", interval="1m")
+    assert int(empty_store.get_bars("NS", interval="1m").timestamps[0]) == first

@@ -60,9 +60,11 @@ def _daily_dates(column: pd.Series, utc_values: np.ndarray, missing: np.ndarray)
 def _parse_timestamps(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """→ (int64 ns UTC, missing mask). Numbers are epoch seconds/ms/ns by magnitude."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
-        largest = np.nanmax(np.abs(numbers)) if np.isfinite(numbers).any() else 0.0
+        numbers = pd.to_numeric(column, errors="coerce")
+        finite = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+        largest = np.nanmax(np.abs(finite)) if np.isfinite(finite).any() else 0.0
         unit = "s" if largest < 1e11 else "ms" if largest < 1e14 else "ns"
+        # Integers stay integers: float64 would round ns epochs to ~256 ns.
         parsed = pd.to_datetime(numbers, unit=unit, utc=True, errors="coerce")
     else:
         parsed = pd.to_datetime(column, utc=True, errors="coerce")
