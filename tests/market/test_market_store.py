@@ -340,3 +340,14 @@ def test_hard_kill_keeps_committed_bars_and_misses(store_path: Path) -> None:
             pd.bdate_range("2019-01-01", "2019-12-31")
         )
     assert status["per_symbol"][0]["misses"] == 1 and status["per_symbol"][0]["hits"] == 0
+
+
+def test_second_store_on_one_file_in_one_process_is_reported(store_path: Path, caplog) -> None:
+    with MarketDataStore(store_path):
+        with MarketDataStore(store_path):
+            pass
+        assert "second MarketDataStore" in caplog.text
+    caplog.clear()
+    with MarketDataStore(store_path):  # the earlier ones are closed: no warning
+        pass
+    assert "second MarketDataStore" not in caplog.text

@@ -98,6 +98,11 @@ _READ_BARS = (
 
 Key = tuple[str, str]  # (symbol, interval)
 
+# Open stores by resolved path: a second writer store on one file in this process would keep its own
+# in-memory coverage map and miss the other's writes, so it is reported loudly.
+_OPEN_STORES: weakref.WeakValueDictionary[str, MarketDataStore] = weakref.WeakValueDictionary()
+_OPEN_STORES_LOCK = threading.Lock()
+
 
 @dataclass(frozen=True)
 class LoadResult:
@@ -159,6 +164,17 @@ class MarketDataStore:
                     "the API server owns it — use the API, or stop the server)"
                 ) from None
             raise
+        if not read_only:
+            with _OPEN_STORES_LOCK:
+                resolved = str(self.path.resolve())
+                other = _OPEN_STORES.get(resolved)
+                if other is not None and not other._closed:
+                    logger.warning(
+                        "a second MarketDataStore was opened on %s in this process; use one store per "
+                        "process (its coverage cache does not see the other store's writes)",
+                        resolved,
+                    )
+                _OPEN_STORES[resolved] = self
         self._local = threading.local()
         self._cursors: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
         self._cursors_lock = threading.Lock()
