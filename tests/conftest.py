@@ -382,3 +382,15 @@ def live_api(tmp_path_factory: pytest.TempPathFactory, market_template: Path) ->
         )
     finally:
         kill_server_group(server)
+
+
+@pytest.fixture
+def seed_database() -> Callable[..., dict[str, Any]]:
+    """`seed_database(settings, users=None)`: migrate + create users → {name: UserCreated with api_key}."""
+    return prepare_database
+
+
+@pytest.fixture
+def settings_env_for() -> Callable[[Any], dict[str, str]]:
+    """`settings_env_for(settings)`: the QUANTOPS_* environment for a subprocess with these settings."""
+    return settings_env

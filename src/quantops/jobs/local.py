@@ -14,6 +14,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+import anyio.to_thread
+
 from quantops.jobs.base import JobBackend, JobHandler
 from quantops.jobs.runner import run_payload, warm_up
 
@@ -57,13 +59,19 @@ class LocalJobBackend(JobBackend):
         self._tasks.append(asyncio.create_task(self._spawn_workers(), name="job-warm-up"))
 
     async def _spawn_workers(self) -> None:
-        """Start every worker process now (their initializer compiles the engine), not on the first job."""
-        loop = asyncio.get_running_loop()
+        """Start every worker process now (their initializer compiles the engine), not on the first job.
+
+        Submitting is done from a thread: the first submit starts the forkserver and waits for it to
+        import the engine (seconds), which must not stall the event loop.
+        """
         executor = self._executor
         if executor is None:
             return
         try:
-            await asyncio.gather(*(loop.run_in_executor(executor, _ping, 0.05) for _ in range(self.workers)))
+            futures = await anyio.to_thread.run_sync(
+                lambda: [executor.submit(_ping, 0.05) for _ in range(self.workers)], abandon_on_cancel=True
+            )
+            await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
         except Exception:  # warm-up is an optimisation; a broken pool is handled by the dispatcher
             log.exception("warming up job workers failed")
 

@@ -1,0 +1,104 @@
+"""`celery` job backend with a real Celery worker subprocess, Redis broker/results, both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from quantops.services.container import build_container
+from quantops.services.schemas import BacktestCreate
+from quantops.services.users import to_context
+
+SMA = {"config_type": "sma_crossover", "fast": 10, "slow": 20}
+pytestmark = [pytest.mark.celery, pytest.mark.redis]
+
+
+@pytest.fixture
+def celery_settings(make_settings, database_url, redis_url, redis_prefix):
+    # A prefix per test: its own queue and keys, so parallel runs never steal each other's tasks.
+    return make_settings(
+        database_url,
+        job_backend="celery",
+        redis_url=redis_url,
+        redis_prefix=f"{redis_prefix}:{uuid.uuid4().hex[:6]}",
+        job_timeout_seconds=60,
+    )
+
+
+@pytest.fixture
+def celery_worker(celery_settings, settings_env_for, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    log_path = tmp_path / "celery.log"
+    command = [
+        sys.executable, "-m", "celery", "-A", "quantops.jobs.celery_worker", "worker",
+        "--pool=solo", "--loglevel=info", "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            env=settings_env_for(celery_settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    yield process
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    print(log_path.read_text(errors="replace")[-4000:])
+
+
+async def test_celery_worker_runs_backtests_and_events_cross_processes(
+    celery_settings, celery_worker, seed_database
+) -> None:
+    users = await asyncio.to_thread(
+        seed_database, celery_settings, {"alice": ["analyst"], "bob": ["analyst"]}
+    )
+    container = build_container(celery_settings, extensions=())
+    await container.start()
+    try:
+        alice = await container.users.authenticate(users["alice"].api_key)
+        assert alice is not None
+        async with container.events.subscribe(alice.id) as events:
+            submitted = await container.backtests.submit(
+                alice,
+                BacktestCreate(
+                    strategy_config=SMA, symbol="GOOG", generate_report=True, notify_on_completion=True
+                ),
+            )
+            assert submitted.status == "pending"
+            done = await container.backtests.wait(alice, submitted.id, timeout=120)
+            assert done.status == "completed", done
+            assert done.attempts == 1 and done.n_bars == 2148 and done.report_url
+            # The worker published through Redis; this process relayed it to the local subscriber.
+            event = await asyncio.wait_for(events.get(), 30)
+        assert event["type"] == "backtest.completed" and event["backtest_id"] == submitted.id
+        assert event["stats"]["num_trades"] == done.stats["num_trades"]
+        result = await container.backtests.result(alice, submitted.id)
+        assert len(result.equity) == 2148
+        assert container.reports.backtest_report_path(submitted.id).is_file()
+
+        # Idempotent by backtest id: re-sending the same message does not run it again.
+        payload = await container.job_handler.load_payload(submitted.id, attempt=0)
+        assert payload is None  # completed rows have no payload at all
+        second = await container.backtests.submit(alice, BacktestCreate(strategy_config=SMA, symbol="AAPL"))
+        message = (await container.job_handler.load_payload(second.id)).to_message()
+        duplicate = container.jobs.app.send_task("quantops.run_backtest", args=[message])  # type: ignore[attr-defined]
+        assert (await container.backtests.wait(alice, second.id, timeout=120)).status == "completed"
+        outcome = await asyncio.to_thread(duplicate.get, timeout=60)
+        assert outcome == {"backtest_id": second.id, "status": "skipped"}
+        assert (await container.backtests.get(alice, second.id)).attempts == 1
+
+        bob = to_context(await container.users.repo.get_by_name("bob"))
+        from quantops.services.errors import NotFoundError
+
+        with pytest.raises(NotFoundError):
+            await container.backtests.get(bob, second.id)
+    finally:
+        await container.aclose()
