@@ -78,7 +78,7 @@ def _reference_monte_carlo(returns: np.ndarray, indices: np.ndarray, q: tuple[fl
 def test_monte_carlo_matches_per_path_reference(block_size: int | None) -> None:
     rng = np.random.default_rng(5)
     returns = rng.normal(0.0003, 0.015, size=(300, 3))
-    result = monte_carlo(returns, n_resamples=200, seed=42, block_size=block_size)
+    result = monte_carlo(returns, n_resamples=200, seed=42, block_size=block_size, dtype=np.float64)
     indices = bootstrap_indices(300, 200, np.random.default_rng(42), block_size)
     reference = _reference_monte_carlo(returns, indices, result.percentiles)
     np.testing.assert_allclose(result.final_return, reference["final"], rtol=1e-9, atol=1e-9)
@@ -89,21 +89,31 @@ def test_monte_carlo_matches_per_path_reference(block_size: int | None) -> None:
     assert np.all(result.max_drawdown <= 0)
 
 
+def test_float32_paths_agree_with_float64_within_a_hundred_thousandth() -> None:
+    returns = np.random.default_rng(12).normal(0.0004, 0.012, size=(2_520, 3))
+    fast = monte_carlo(returns, n_resamples=300, seed=5)
+    exact = monte_carlo(returns, n_resamples=300, seed=5, dtype=np.float64)
+    # Percent figures: compare equity multiples (1 + r/100), the quantity compounded in float32.
+    np.testing.assert_allclose(1 + fast.final_return / 100, 1 + exact.final_return / 100, rtol=1e-5)
+    np.testing.assert_allclose(1 + fast.max_drawdown / 100, 1 + exact.max_drawdown / 100, rtol=1e-5)
+    np.testing.assert_allclose(fast.probability_of_loss, exact.probability_of_loss, atol=1 / 300)
+
+
 def test_constant_returns_give_a_degenerate_distribution() -> None:
     returns = np.full((252, 1), 0.001)
     result = monte_carlo(returns, n_resamples=100, seed=1)
-    np.testing.assert_allclose(result.final_return, (1.001**252 - 1) * 100)
+    np.testing.assert_allclose(result.final_return, (1.001**252 - 1) * 100, rtol=1e-5)
     np.testing.assert_allclose(result.max_drawdown, 0.0, atol=1e-12)
     assert result.probability_of_loss[0] == 0.0
     losing = monte_carlo(np.full((50, 1), -0.01), n_resamples=50, seed=1)
     assert losing.probability_of_loss[0] == 1.0
-    np.testing.assert_allclose(losing.max_drawdown, (0.99**50 - 1) * 100)
+    np.testing.assert_allclose(losing.max_drawdown, (0.99**50 - 1) * 100, rtol=1e-5)
 
 
 def test_full_length_blocks_are_rotations_so_final_return_is_exact() -> None:
     rng = np.random.default_rng(9)
     returns = rng.normal(0.0, 0.02, size=(120, 2))
-    result = monte_carlo(returns, n_resamples=300, seed=3, block_size=120)
+    result = monte_carlo(returns, n_resamples=300, seed=3, block_size=120, dtype=np.float64)
     exact = (np.prod(1 + returns, axis=0) - 1) * 100
     np.testing.assert_allclose(result.final_return, np.repeat(exact[:, None], 5, axis=1), rtol=1e-9)
     # Drawdowns still differ between rotations.

@@ -19,6 +19,7 @@ from quantops.analysis.errors import AnalysisError
 DEFAULT_PERCENTILES: tuple[float, ...] = (5.0, 25.0, 50.0, 75.0, 95.0)
 DEFAULT_RESAMPLES = 1_000
 FAN_POINTS = 60
+CHUNK_DAYS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ def monte_carlo(
     block_size: int | None = None,
     percentiles: tuple[float, ...] = DEFAULT_PERCENTILES,
     fan_points: int = FAN_POINTS,
+    dtype: type[np.floating] = np.float32,
 ) -> MonteCarloResult:
     """Resample ``returns`` (n_periods, n_strategies) ``n_resamples`` times and summarise the paths."""
     returns = np.asarray(returns, dtype=np.float64)
@@ -82,31 +84,36 @@ def monte_carlo(
 
     rng = np.random.default_rng(seed)
     indices = bootstrap_indices(n_periods, n_resamples, rng, block_size)
-    log_returns = np.log1p(returns)
+    log_returns = np.log1p(returns).astype(dtype)
     fan_steps = np.unique(np.linspace(1, n_periods, num=min(fan_points, n_periods)).round().astype(np.int64))
+    fan_slot = np.full(n_periods + 1, -1)
+    fan_slot[fan_steps] = np.arange(fan_steps.size)
 
     # Walk all paths forward one day at a time with (n_resamples, n_strategies) state: log equity,
     # running peak and worst drawdown so far. The per-day work is a few vector ops on 5,000 numbers,
-    # which is several times faster than materialising n_resamples × n_periods paths per strategy
-    # (cumsum/accumulate along a long axis are serial and memory bound).
+    # several times faster than materialising n_resamples × n_periods paths per strategy (cumsum and
+    # accumulate along a long axis are serial and memory bound). Days are gathered CHUNK_DAYS at a
+    # time to save calls; float32 state halves memory traffic (error ~1e-5 relative over 10 years,
+    # far below the sampling error of 1,000 resamples; pass dtype=np.float64 for exact sums).
     shape = (n_resamples, n_strategies)
-    log_equity = np.zeros(shape)
-    peak = np.zeros(shape)  # the starting equity (log 0) is the first peak
-    worst = np.zeros(shape)
-    day_returns = np.empty(shape)
-    gap = np.empty(shape)
-    fan_paths = np.empty((fan_steps.size, *shape))
-    next_fan = 0
-    for day in range(n_periods):
-        log_returns.take(indices[day], axis=0, out=day_returns)
-        np.add(log_equity, day_returns, out=log_equity)
-        np.maximum(peak, log_equity, out=peak)
-        np.subtract(log_equity, peak, out=gap)
-        np.minimum(worst, gap, out=worst)
-        if next_fan < fan_steps.size and fan_steps[next_fan] == day + 1:
-            fan_paths[next_fan] = log_equity
-            next_fan += 1
+    log_equity = np.zeros(shape, dtype=dtype)
+    peak = np.zeros(shape, dtype=dtype)  # the starting equity (log 0) is the first peak
+    worst = np.zeros(shape, dtype=dtype)
+    gap = np.empty(shape, dtype=dtype)
+    fan_paths = np.empty((fan_steps.size, *shape), dtype=np.float64)
+    for chunk_start in range(0, n_periods, CHUNK_DAYS):
+        chunk = log_returns.take(indices[chunk_start : chunk_start + CHUNK_DAYS], axis=0)
+        for offset, day_returns in enumerate(chunk):
+            np.add(log_equity, day_returns, out=log_equity)
+            np.maximum(peak, log_equity, out=peak)
+            np.subtract(log_equity, peak, out=gap)
+            np.minimum(worst, gap, out=worst)
+            slot = fan_slot[chunk_start + offset + 1]
+            if slot >= 0:
+                fan_paths[slot] = log_equity
 
+    log_equity = log_equity.astype(np.float64)
+    worst = worst.astype(np.float64)
     q = np.asarray(percentiles, dtype=np.float64)
     finals = np.expm1(log_equity)
     drawdowns = np.expm1(worst)

@@ -334,6 +334,21 @@ def _equity_arrays(equity: Sequence[tuple[Any, float]]) -> tuple[np.ndarray, np.
     return timestamps[keep], values[keep]
 
 
+def _stored_equity_arrays(equity: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The stored compact form {"t": epoch ms, "v": values (null = undefined)} → ns timestamps, values."""
+    timestamps = np.asarray(equity["t"], dtype=np.int64) * 1_000_000
+    values = np.array(equity["v"], dtype=np.float64)  # None → NaN
+    keep = np.isfinite(values)
+    return timestamps[keep], values[keep]
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    timestamps: np.ndarray
+    values: np.ndarray
+    stats: dict[str, Any]
+
+
 def narrative_facts(analysis: dict[str, Any], strategies: Sequence[ComparedStrategy]) -> dict[str, Any]:
     """The numbers the LLM may cite (everything the deterministic writer uses, nothing else)."""
     return {
@@ -382,11 +397,11 @@ class ComparisonService:
         strategies = [await self.strategies.get(user, sid) for sid in request.strategy_ids]
         labels = _unique_labels(strategies)
         selected, ran = await self._select_backtests(user, request, strategies, labels)
-        results = await asyncio.gather(*(self.backtests.result(user, s.backtest.id) for s in selected))
+        results = await asyncio.gather(*(self._load(user, s.backtest) for s in selected))
         timings["load"] = (time.perf_counter() - clock) * 1_000
 
         curves = [
-            EquityCurve(s.label, *_equity_arrays(r.equity)) for s, r in zip(selected, results, strict=True)
+            EquityCurve(s.label, r.timestamps, r.values) for s, r in zip(selected, results, strict=True)
         ]
         win_rates = [_float_or_nan(r.stats.get("win_rate")) for r in results]
         underlying = await self._underlying(request, selected, curves)
@@ -556,6 +571,18 @@ class ComparisonService:
             [_Selected(s, label, b) for s, label, b in zip(strategies, labels, chosen, strict=True) if b],
             ran,
         )
+
+    async def _load(self, user: UserContext, backtest: BacktestOut) -> _Loaded:
+        """Equity and stats of a completed backtest of ``user`` (``backtest`` came from an owner-scoped
+        query). Reads the stored compact arrays directly when the repository is reachable: building
+        BacktestResultOut (a datetime per point, every trade as a dict) costs ~18 ms per 10-year
+        curve against ~7 ms for the stored arrays."""
+        repo = getattr(self.backtests, "repo", None)
+        stored = await repo.result(backtest.id) if repo is not None else None
+        if stored is not None:
+            return _Loaded(*_stored_equity_arrays(stored.equity), dict(stored.stats))
+        result = await self.backtests.result(user, backtest.id)
+        return _Loaded(*_equity_arrays(result.equity), result.stats)
 
     async def _find(
         self, user: UserContext, strategy_id: str, request: StrategyComparisonRequest, status: str
