@@ -4,18 +4,26 @@ write path the chat needs to be fast: a turn's messages and the session update i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from quantops.store.models import ChatSession, ChatTurn, utcnow
 from quantops.store.repositories import ChatRepository
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedTurn:
+    seq: int
+    created_at: datetime
+
+
 class ChatStore(ChatRepository):
     async def record_turns(
         self, owner_id: str, session_id: str, turns: list[dict[str, Any]], **session_values: Any
-    ) -> list[ChatTurn]:
+    ) -> list[RecordedTurn]:
         """Append ``turns`` ({role, content, tool_calls?, meta?}) and update the session, atomically.
 
         Sequence numbers come from the table inside the transaction (the unique (session, seq)
@@ -27,23 +35,24 @@ class ChatStore(ChatRepository):
                 )
             ).scalar_one()
             now = utcnow()
-            rows = [
-                ChatTurn(
-                    session_id=session_id,
-                    seq=int(last) + offset,
-                    role=turn["role"],
-                    content=turn["content"],
-                    tool_calls=turn.get("tool_calls"),
-                    meta=turn.get("meta") or {},
-                    created_at=now,
-                )
+            values = [
+                {
+                    "session_id": session_id,
+                    "seq": int(last) + offset,
+                    "role": turn["role"],
+                    "content": turn["content"],
+                    "tool_calls": turn.get("tool_calls"),
+                    "meta": turn.get("meta") or {},
+                    "created_at": now,
+                }
                 for offset, turn in enumerate(turns, start=1)
             ]
-            session.add_all(rows)
+            # Core insert: no ORM unit-of-work flush on the hot path of every chat turn.
+            await session.execute(insert(ChatTurn), values)
             await session.execute(
                 update(ChatSession)
                 .where(ChatSession.id == session_id, ChatSession.owner_id == owner_id)
                 .values(**session_values, updated_at=now)
             )
             await session.commit()
-            return rows
+            return [RecordedTurn(v["seq"], v["created_at"]) for v in values]
