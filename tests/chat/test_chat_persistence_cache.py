@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from pathlib import Path
 
@@ -177,3 +178,45 @@ def agent_prompt(agent: LLMAgent) -> str:
     from quantops.chat.llm import SYSTEM_PROMPT
 
     return SYSTEM_PROMPT.format(tools="none")
+
+
+@pytest.mark.redis
+async def test_session_cache_on_redis_when_configured(tmp_path: Path) -> None:
+    prefix = f"quantops-test-{uuid.uuid4().hex[:10]}"
+    settings = get_settings(
+        data_dir=tmp_path,
+        database_url=None,
+        redis_url=REDIS_URL,
+        redis_prefix=prefix,
+        llm_api_key=None,
+        llm_base_url=None,
+    )
+    container = build_container(settings, with_market_data=False, extensions=CHAT_EXTENSIONS)
+    client = redis_asyncio.from_url(REDIS_URL)
+    try:
+        await container.db.upgrade()
+        created = await container.users.create("rita", ["analyst"])
+        user = await container.users.authenticate(created.api_key)
+        assert user is not None
+        chat = container.chat
+        sid = (await chat.create_session(user)).session_id
+        await chat.chat(user, sid, "help", ["analyst"])
+        await chat.chat(user, sid, "도움말", ["analyst"])
+        metrics = chat.metrics()["caches"]["session"]
+        assert metrics["backend"] == "redis" and metrics["hits"] == 2 and metrics["errors"] == 0
+        stored = json.loads(await client.get(f"{prefix}:chat:session:{sid}"))
+        assert stored["owner_id"] == user.id and len(stored["history"]) == 4
+        assert 0 < await client.ttl(f"{prefix}:chat:session:{sid}") <= settings.session_cache_ttl_seconds
+        # another user cannot use the cached state of this session
+        other = await container.users.create("otto", ["analyst"])
+        intruder = await container.users.authenticate(other.api_key)
+        assert intruder is not None
+        with pytest.raises(NotFoundError):
+            await chat.chat(intruder, sid, "help", ["analyst"])
+    finally:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+        await container.chat.aclose()
+        await container.db.dispose()
