@@ -394,7 +394,9 @@ class ComparisonService:
         timings: dict[str, float] = {}
         clock = time.perf_counter()
 
-        strategies = [await self.strategies.get(user, sid) for sid in request.strategy_ids]
+        strategies = list(
+            await asyncio.gather(*(self.strategies.get(user, sid) for sid in request.strategy_ids))
+        )
         labels = _unique_labels(strategies)
         selected, ran = await self._select_backtests(user, request, strategies, labels)
         results = await asyncio.gather(*(self._load(user, s.backtest) for s in selected))
@@ -515,9 +517,9 @@ class ComparisonService:
         strategies: Sequence[StrategyOut],
         labels: Sequence[str],
     ) -> tuple[list[_Selected], list[str]]:
-        chosen: list[BacktestOut | None] = []
-        for strategy in strategies:
-            chosen.append(await self._find(user, strategy.id, request, status="completed"))
+        chosen: list[BacktestOut | None] = list(
+            await asyncio.gather(*(self._find(user, s.id, request, status="completed") for s in strategies))
+        )
 
         missing = [i for i, b in enumerate(chosen) if b is None]
         if missing and request.symbol is None:
