@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from typing import Any
 
 import pytest
+from websockets.asyncio.client import connect
 
 COMPARE = "/api/v1/chatops-advanced/strategies/compare"
 SMA = {"config_type": "sma_crossover", "fast": 10, "slow": 30}
@@ -80,10 +83,26 @@ async def test_missing_backtests_are_run_then_reused(live_server: Any) -> None:
             await live_server.create_strategy(client, "sma", SMA),
             await live_server.create_strategy(client, "hold", HOLD),
         ]
-        first = await client.post(COMPARE, json={"strategy_ids": ids, **body})
-        assert first.status_code == 200, first.text
+        socket_url = live_server.base_url.replace("http://", "ws://") + "/api/v1/ws/events"
+        async with connect(socket_url, additional_headers={"X-API-Key": live_server.alice_key}) as socket:
+            assert json.loads(await socket.recv())["type"] == "subscribed"
+            first = await client.post(COMPARE, json={"strategy_ids": ids, **body})
+            assert first.status_code == 200, first.text
+            events = []
+            while len(events) < 3:  # start + one per backtest
+                event = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+                if event["type"] == "comparison.progress":
+                    events.append(event)
         ran = first.json()["ran_backtests"]
         assert len(ran) == 2
+        # Progress of the long part: waiting for the backtests it started.
+        assert [(e["stage"], e["done"], e["total"]) for e in events] == [
+            ("waiting_for_backtests", 0, 2),
+            ("backtest_finished", 1, 2),
+            ("backtest_finished", 2, 2),
+        ]
+        assert {e["backtest_ids"][0] for e in events[1:]} == set(ran)
+        assert all(e["status"] == "completed" for e in events[1:])
         for backtest_id in ran:
             backtest = (await client.get(f"/api/v1/backtests/{backtest_id}")).json()
             assert backtest["status"] == "completed" and backtest["symbol"] == "MSFT"

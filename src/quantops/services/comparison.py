@@ -64,6 +64,7 @@ from quantops.services.schemas import BacktestCreate, BacktestOut, StrategyOut, 
 if TYPE_CHECKING:
     from quantops.services.backtests import BacktestsService
     from quantops.services.container import Container
+    from quantops.services.events import EventBus
     from quantops.services.market_data import MarketDataService
     from quantops.services.reports import ReportWriter
     from quantops.services.strategies import StrategiesService
@@ -371,6 +372,7 @@ class ComparisonService:
         reports: ReportWriter,
         public_base_url: str = "",
         narrator: LLMNarrator | None = None,
+        events: EventBus | None = None,
     ) -> None:
         self.strategies = strategies
         self.backtests = backtests
@@ -378,6 +380,7 @@ class ComparisonService:
         self.reports = reports
         self.public_base_url = public_base_url.rstrip("/")
         self.narrator = narrator
+        self.events = events
 
     async def close(self) -> None:
         if self.narrator is not None:
@@ -550,13 +553,8 @@ class ComparisonService:
             pending[i] = in_flight.id
 
         if pending:
-            finished = await asyncio.gather(
-                *(
-                    self.backtests.wait(user, bid, timeout=request.wait_timeout_seconds)
-                    for bid in pending.values()
-                )
-            )
-            for i, backtest in zip(pending, finished, strict=True):
+            finished = await self._wait_with_progress(user, pending, labels, request.wait_timeout_seconds)
+            for i, backtest in finished.items():
                 if backtest.status == "completed":
                     chosen[i] = backtest
                 elif backtest.status in ("pending", "running"):
@@ -585,6 +583,51 @@ class ComparisonService:
             return _Loaded(*_stored_equity_arrays(stored.equity), dict(stored.stats))
         result = await self.backtests.result(user, backtest.id)
         return _Loaded(*_equity_arrays(result.equity), result.stats)
+
+    async def _wait_with_progress(
+        self, user: UserContext, pending: dict[int, str], labels: Sequence[str], timeout: float
+    ) -> dict[int, BacktestOut]:
+        """Wait for the backtests concurrently; a ``comparison.progress`` event per finished one."""
+
+        async def wait_one(index: int, backtest_id: str) -> tuple[int, BacktestOut]:
+            return index, await self.backtests.wait(user, backtest_id, timeout=timeout)
+
+        total = len(pending)
+        await self._progress(user, "waiting_for_backtests", 0, total, list(pending.values()))
+        finished: dict[int, BacktestOut] = {}
+        for next_done in asyncio.as_completed([wait_one(i, bid) for i, bid in pending.items()]):
+            index, backtest = await next_done
+            finished[index] = backtest
+            await self._progress(
+                user, "backtest_finished", len(finished), total, [backtest.id], labels[index], backtest.status
+            )
+        return dict(sorted(finished.items()))
+
+    async def _progress(
+        self,
+        user: UserContext,
+        stage: str,
+        done: int,
+        total: int,
+        backtest_ids: list[str],
+        strategy: str | None = None,
+        status: str | None = None,
+    ) -> None:
+        if self.events is None:
+            return
+        event: dict[str, Any] = {
+            "type": "comparison.progress",
+            "stage": stage,
+            "done": done,
+            "total": total,
+            "backtest_ids": backtest_ids,
+        }
+        if strategy is not None:
+            event.update(strategy=strategy, status=status)
+        try:
+            await self.events.publish(user.id, event)
+        except Exception:  # progress is best effort; never fail the comparison over it
+            log.exception("could not publish comparison progress")
 
     async def _find(
         self, user: UserContext, strategy_id: str, request: StrategyComparisonRequest, status: str
@@ -679,6 +722,7 @@ def install(container: Container) -> None:
         container.reports,
         public_base_url=settings.public_base_url,
         narrator=narrator,
+        events=container.events,
     )
     container.comparison = service
     container.on_close.append(service.close)
