@@ -211,3 +211,23 @@ def test_llm_response_cache_hits_show_in_metrics(
     assert second["metadata"]["llm_cached_completions"] == 1
     after = client.get(f"{llm_server.api}/metrics", headers=llm_server.headers()).json()["caches"]["llm"]
     assert after["hits"] == before["hits"] + 1 and after["backend"] == "memory"
+
+
+def test_history_is_sent_only_when_asked(
+    llm_server: ChatServer, fake_llm: FakeLLM, client: httpx.Client
+) -> None:
+    sid = session(client, llm_server)
+    first_q, second_q, third_q = unique("first"), unique("second"), unique("third")
+    fake_llm.script({"text": "answer one"}, {"text": "answer two"}, {"text": "answer three"})
+    ask(client, llm_server, sid, first_q, roles=["viewer"])
+    ask(client, llm_server, sid, second_q, roles=["viewer"])
+    response = client.post(
+        f"{llm_server.api}/session/{sid}/chat",
+        headers=llm_server.headers(),
+        json={"question": third_q, "user_roles": ["viewer"], "include_history": False},
+    )
+    assert response.json()["answer"] == "answer three"
+    with_history = [(m["role"], m["content"]) for m in fake_llm.requests[1]["body"]["messages"][1:]]
+    assert with_history == [("user", first_q), ("assistant", "answer one"), ("user", second_q)]
+    without = [(m["role"], m["content"]) for m in fake_llm.requests[2]["body"]["messages"][1:]]
+    assert without == [("user", third_q)]
