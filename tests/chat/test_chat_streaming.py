@@ -25,12 +25,16 @@ def ws_url(server: ChatServer, session_id: str) -> str:
     return server.api.replace("http://", "ws://") + f"/ws/chat/{session_id}"
 
 
-async def receive_turn(ws: Any) -> tuple[list[str], dict]:
+async def receive_turn(ws: Any, progress: list[str] | None = None) -> tuple[list[str], dict]:
     chunks: list[str] = []
     while True:
         message = json.loads(await ws.recv())
         if message["type"] == "chunk":
             chunks.append(message["content"])
+        elif message["type"] == "progress":
+            assert not chunks, "progress comes before the answer"
+            if progress is not None:
+                progress.append(message["content"])
         else:
             return chunks, message
 

@@ -113,6 +113,8 @@ def _print_turn(
         if event == "chunk" and not as_json:
             sys.stdout.write(data["content"])
             sys.stdout.flush()
+        elif event == "progress" and not as_json:
+            typer.secho(data["content"], fg=typer.colors.BRIGHT_BLACK)
         elif event == "done":
             done = data
         elif event == "error":

@@ -78,10 +78,14 @@ async def chat_turn_sse(
             {"event": "chunk", "data": json.dumps({"type": "chunk", "content": text}, ensure_ascii=False)}
         )
 
+    async def on_progress(text: str) -> None:
+        data = json.dumps({"type": "progress", "content": text}, ensure_ascii=False)
+        await queue.put({"event": "progress", "data": data})
+
     async def run() -> None:
         try:
             reply = await chat.chat(
-                user, session_id, body.question, body.user_roles, body.include_history, on_chunk
+                user, session_id, body.question, body.user_roles, body.include_history, on_chunk, on_progress
             )
             data = {"type": "done", **reply.model_dump(mode="json")}
             await queue.put({"event": "done", "data": json.dumps(data, ensure_ascii=False)})
@@ -156,7 +160,9 @@ async def chat_metrics(user: CurrentUser, chat: ChatDep) -> dict[str, Any]:
 
 @router.websocket("/ws/chat/{session_id}")
 async def chat_socket(websocket: WebSocket, session_id: str) -> None:
-    """Send `{"question": ...}`; receive `{"type":"chunk","content":...}`… then `{"type":"done",...}`."""
+    """Send `{"question": ...}`; receive `{"type":"chunk","content":...}`… then `{"type":"done",...}`.
+
+    Long tools also send `{"type":"progress","content":...}` (e.g. a backtest started) meanwhile."""
     user = await websocket_user(websocket)
     if user is None:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="invalid API key")
@@ -177,6 +183,9 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     async def on_chunk(text: str) -> None:
         await websocket.send_json({"type": "chunk", "content": text})
 
+    async def on_progress(text: str) -> None:
+        await websocket.send_json({"type": "progress", "content": text})
+
     try:
         while True:
             raw = await websocket.receive_text()
@@ -190,7 +199,13 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
                 continue
             try:
                 reply = await chat.chat(
-                    user, session_id, body.question, body.user_roles, body.include_history, on_chunk
+                    user,
+                    session_id,
+                    body.question,
+                    body.user_roles,
+                    body.include_history,
+                    on_chunk,
+                    on_progress,
                 )
             except ValidationFailed as exc:
                 await websocket.send_json({"type": "error", "detail": exc.to_detail()})

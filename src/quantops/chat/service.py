@@ -250,6 +250,7 @@ class ChatService:
         user_roles: list[str] | None = None,
         include_history: bool = True,
         on_chunk: ChunkSink | None = None,
+        on_progress: ChunkSink | None = None,
     ) -> ChatResponse:
         question = question.strip()
         if not question or len(question) > 5000:
@@ -257,7 +258,9 @@ class ChatService:
         lock = self._locks.setdefault(session_id, asyncio.Lock())
         async with lock:  # turns of one session are sequential (seq numbers, context updates)
             state = await self._state(user, session_id)
-            return await self._turn(user, state, question, user_roles or [], include_history, on_chunk)
+            return await self._turn(
+                user, state, question, user_roles or [], include_history, on_chunk, on_progress
+            )
 
     async def _turn(
         self,
@@ -267,13 +270,14 @@ class ChatService:
         requested_roles: list[str],
         include_history: bool,
         on_chunk: ChunkSink | None,
+        on_progress: ChunkSink | None = None,
     ) -> ChatResponse:
         language = detect_language(question)
         roles = effective_roles(requested_roles, user.roles)
         allowed = allowed_tools(roles)
         # Tools run with the effective roles, so the services' own checks agree with the chat's table.
         acting = UserContext(id=user.id, name=user.name, roles=roles)
-        ctx = ToolContext(acting, self.container)
+        ctx = ToolContext(acting, self.container, on_progress, language)
         outcomes: list[ToolOutcome] = []
         metadata: dict[str, Any] = {}
         history = state.history[-self.history_turns :] if include_history else []
@@ -404,7 +408,10 @@ class ChatService:
         if planned.missing:
             metadata["missing_slots"] = planned.missing
             return render.ask_for(planned.missing, language)
-        outcome = await self.registry.call(planned.intent, planned.args, ctx, allowed)
+        args = dict(planned.args)
+        if planned.intent == "run_backtest":
+            args.setdefault("generate_report", True)  # the answer links the tear sheet (equity, drawdown)
+        outcome = await self.registry.call(planned.intent, args, ctx, allowed)
         outcomes.append(outcome)
         if not outcome.ok:
             return render.error_text(planned.intent, outcome.error or "error", language)

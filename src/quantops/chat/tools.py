@@ -96,6 +96,9 @@ class MarketDataArgs(_Args):
 class ToolContext:
     user: UserContext
     container: Any  # quantops.services.container.Container (typed loosely: built after this module)
+    # Progress of long tools (a started backtest) for streaming clients; language of the question.
+    progress: Callable[[str], Awaitable[None]] | None = None
+    language: str = "en"
 
 
 Handler = Callable[[ToolContext, Any], Awaitable[dict[str, Any]]]
@@ -208,6 +211,12 @@ def _backtest_summary(backtest: dict[str, Any]) -> dict[str, Any]:
 async def _run_backtest(ctx: ToolContext, args: BacktestCreate, wait_seconds: float) -> dict[str, Any]:
     backtests = ctx.container.backtests
     submitted = await backtests.submit(ctx.user, args)
+    if ctx.progress is not None and wait_seconds > 0:
+        eta = submitted.estimated_duration_seconds or 0.0
+        if ctx.language == "ko":
+            await ctx.progress(f"백테스트 {submitted.id} 시작 ({submitted.symbol}, 예상 {eta:.1f}초)…")
+        else:
+            await ctx.progress(f"Started backtest {submitted.id} on {submitted.symbol} (~{eta:.1f} s)…")
     if wait_seconds > 0:
         submitted = await backtests.wait(ctx.user, submitted.id, timeout=wait_seconds)
     return _backtest_summary(_dump(submitted))
