@@ -4,6 +4,7 @@ chart, regime-shaded price chart and the tables behind them (built with the serv
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,18 @@ def _day_strings(timestamps_ns: np.ndarray) -> list[str]:
     return np.datetime_as_string(days).tolist()
 
 
+def _typed(array: np.ndarray, dtype: str = "f4") -> dict[str, str]:
+    """plotly.js typed-array spec (what plotly.py itself emits for numpy arrays): base64 of the raw
+    little-endian values; NaN shows as a gap. ~100× cheaper to serialise than lists of floats."""
+    raw = np.ascontiguousarray(np.asarray(array, dtype=np.dtype(dtype).newbyteorder("<")))
+    return {"dtype": dtype, "bdata": base64.b64encode(raw.tobytes()).decode("ascii")}
+
+
+def _dates_ms(timestamps_ns: np.ndarray) -> dict[str, str]:
+    """Epoch milliseconds, which a ``type: date`` axis reads as UTC instants."""
+    return _typed(np.asarray(timestamps_ns, dtype=np.int64) // 1_000_000, "f8")
+
+
 def _values(array: np.ndarray, decimals: int = 4) -> list[float | None]:
     rounded = np.round(np.asarray(array, dtype=np.float64), decimals)
     return [None if not np.isfinite(v) else float(v) for v in rounded]
@@ -54,14 +67,14 @@ def _colour(index: int) -> str:
 
 def equity_figure(analysis: ComparisonAnalysis) -> Figure:
     """Equity of every strategy rebased to 100 on the first common date."""
-    dates = _day_strings(analysis.aligned.timestamps)
+    dates = _dates_ms(analysis.aligned.timestamps)
     rebased = analysis.aligned.equity / analysis.aligned.equity[0] * 100.0
     traces = [
         {
             "type": "scatter",
             "mode": "lines",
             "x": dates,
-            "y": _values(rebased[:, column], 3),
+            "y": _typed(rebased[:, column]),
             "name": name,
             "line": {"color": _colour(column)},
         }
@@ -201,7 +214,7 @@ def regime_figure(analysis: ComparisonAnalysis) -> Figure | None:
     window = (timestamps >= first) & (timestamps <= last)
     if not window.any():
         return None
-    dates = _day_strings(timestamps[window])
+    dates = _day_strings(timestamps[window])  # for the shapes' edges
     shapes = [
         {
             "type": "rect",
@@ -222,8 +235,8 @@ def regime_figure(analysis: ComparisonAnalysis) -> Figure | None:
         {
             "type": "scatter",
             "mode": "lines",
-            "x": dates,
-            "y": _values(np.asarray(underlying.close)[window], 4),
+            "x": _dates_ms(timestamps[window]),
+            "y": _typed(np.asarray(underlying.close)[window]),
             "name": underlying.symbol,
             "line": {"color": "#222"},
         }
@@ -244,6 +257,7 @@ def regime_figure(analysis: ComparisonAnalysis) -> Figure | None:
         "height": 400,
         "margin": {"t": 20, "b": 20},
         "shapes": shapes,
+        "xaxis": {"type": "date"},
         "yaxis": {"title": {"text": f"{underlying.symbol} close"}},
     }
     return {"data": traces, "layout": layout}
