@@ -220,3 +220,34 @@ async def test_session_cache_on_redis_when_configured(tmp_path: Path) -> None:
         await client.aclose()
         await container.chat.aclose()
         await container.db.dispose()
+
+
+async def test_concurrent_writers_never_lose_or_clash_turns(tmp_path: Path) -> None:
+    """Two stores (as two API processes would) appending to one session at once: all turns kept, in order."""
+    from quantops.chat.store import ChatStore
+
+    settings = get_settings(
+        data_dir=tmp_path, database_url=None, redis_url=None, llm_api_key=None, llm_base_url=None
+    )
+    container = build_container(settings, with_market_data=False, extensions=())
+    try:
+        await container.db.upgrade()
+        owner = await container.users.create("cora", ["analyst"])
+        first, second = ChatStore(container.db), ChatStore(container.db)
+        session = await first.create_session(owner.id)
+        await asyncio.gather(
+            *[
+                (first if i % 2 else second).record_turns(
+                    owner.id,
+                    session.id,
+                    [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i}"}],
+                )
+                for i in range(12)
+            ]
+        )
+        turns = await first.turns(session.id)
+        assert [t.seq for t in turns] == list(range(1, 25))
+        # each question is directly followed by its own answer
+        assert all(turns[k + 1].content == "a" + turns[k].content[1:] for k in range(0, 24, 2))
+    finally:
+        await container.db.dispose()

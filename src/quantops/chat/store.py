@@ -4,14 +4,19 @@ write path the chat needs to be fast: a turn's messages and the session update i
 
 from __future__ import annotations
 
+import asyncio
+import random
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from quantops.store.models import ChatSession, ChatTurn, utcnow
 from quantops.store.repositories import ChatRepository
+
+_ATTEMPTS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +27,20 @@ class RecordedTurn:
 
 class ChatStore(ChatRepository):
     async def record_turns(
+        self, owner_id: str, session_id: str, turns: list[dict[str, Any]], **session_values: Any
+    ) -> list[RecordedTurn]:
+        # Turns of one session are serialized per process; another process writing the same session at
+        # the same moment makes the (session, seq) constraint fire: take the next numbers and retry.
+        for attempt in range(_ATTEMPTS):
+            try:
+                return await self._record_turns(owner_id, session_id, turns, **session_values)
+            except IntegrityError:
+                if attempt == _ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(random.uniform(0.001, 0.01 * (attempt + 1)))
+        raise AssertionError("unreachable")
+
+    async def _record_turns(
         self, owner_id: str, session_id: str, turns: list[dict[str, Any]], **session_values: Any
     ) -> list[RecordedTurn]:
         """Append ``turns`` ({role, content, tool_calls?, meta?}) and update the session, atomically.
