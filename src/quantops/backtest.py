@@ -35,7 +35,7 @@ from quantops.engine.simulator import (
     SimParams,
     simulate,
 )
-from quantops.engine.validation import BarArrays, validate_bars
+from quantops.engine.validation import BarArrays, validate_bars, validate_prices
 from quantops.strategies import StrategyConfigBase, get_spec, parse_strategy_config
 
 if TYPE_CHECKING:
@@ -286,30 +286,29 @@ def bars_from_frame(bars: pd.DataFrame) -> BarArrays:
         raise BarsValidationError(f"bars must be a pandas DataFrame, got {type(bars).__name__}")
     if bars.empty:
         raise BarsValidationError("no bars: the price data is empty")
-    columns = {str(c).strip().lower(): c for c in bars.columns}
+    labels = bars.columns.tolist()
+    columns = {str(c).strip().lower(): c for c in labels}
     missing = [name for name in ("open", "high", "low", "close") if name not in columns]
     if missing:
-        raise BarsValidationError(
-            f"bars are missing column(s) {', '.join(missing)}; got {list(bars.columns)}"
-        )
+        raise BarsValidationError(f"bars are missing column(s) {', '.join(missing)}; got {labels}")
     index = bars.index
     if not isinstance(index, pd.DatetimeIndex):
         time_col = next((columns[c] for c in _TIME_COLUMNS if c in columns), None)
         if time_col is None:
             raise BarsValidationError("bars need a DatetimeIndex or a timestamp/date column")
         index = pd.DatetimeIndex(pd.to_datetime(bars[time_col], utc=True))
-    if index.tz is None:
-        index = index.tz_localize("UTC")
-    timestamps = index.tz_convert("UTC").as_unit("ns").asi8
+    if index.tz is not None:
+        index = index.tz_convert("UTC").tz_localize(None)  # naive timestamps are taken as UTC
+    timestamps = np.ascontiguousarray(index.as_unit("ns").asi8, dtype=np.int64)
     if (timestamps == np.iinfo(np.int64).min).any():
         raise BarsValidationError("bars contain a missing (NaT) timestamp")
-    return validate_bars(
-        bars[columns["open"]].to_numpy(dtype=np.float64, na_value=np.nan),
-        bars[columns["high"]].to_numpy(dtype=np.float64, na_value=np.nan),
-        bars[columns["low"]].to_numpy(dtype=np.float64, na_value=np.nan),
-        bars[columns["close"]].to_numpy(dtype=np.float64, na_value=np.nan),
-        timestamps,
-    )
+    prices = np.empty((4, timestamps.shape[0]))  # one contiguous row per price series for the kernels
+    for row, name in enumerate(("open", "high", "low", "close")):
+        try:
+            prices[row] = bars[columns[name]].to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError) as exc:
+            raise BarsValidationError(f"{name} prices are not numeric: {exc}") from exc
+    return validate_prices(prices, timestamps)
 
 
 def backtest(

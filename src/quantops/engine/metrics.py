@@ -20,27 +20,46 @@ from numba import njit
 SECONDS_PER_DAY = 86_400.0
 
 
+@njit(cache=True)
+def _spacing_profile(timestamps_ns: np.ndarray) -> tuple[float, float, float]:
+    """(median bar step in days, share of bars on Sat/Sun, median bars per calendar day)."""
+    n = timestamps_ns.shape[0]
+    step = np.empty(n - 1)
+    for i in range(n - 1):
+        step[i] = (timestamps_ns[i + 1] - timestamps_ns[i]) / 1e9 / SECONDS_PER_DAY
+    weekend = 0
+    runs = []
+    run = 0
+    prev_day = -(2**62)
+    for i in range(n):
+        day = timestamps_ns[i] // (86_400 * 10**9)
+        if (day + 3) % 7 >= 5:  # 1970-01-01 was a Thursday; weekday 0 = Monday
+            weekend += 1
+        if day != prev_day and run > 0:
+            runs.append(run)
+            run = 0
+        run += 1
+        prev_day = day
+    runs.append(run)
+    return np.median(step), weekend / n, np.median(np.array(runs, dtype=np.float64))
+
+
 def periods_per_year(timestamps_ns: np.ndarray) -> float:
     """Bars per year inferred from the bar spacing.
 
     Daily bars → 252 (trading days), or 365 when more than ~17% of bars fall on weekends (crypto,
-    backtesting.py's rule); weekly → 52; monthly → 12; intraday → 252 × median bars per trading day.
+    backtesting.py's rule); weekly → 52; monthly → 12; intraday → 252 × median bars per calendar day.
     """
-    n = timestamps_ns.shape[0]
-    if n < 2:
+    if timestamps_ns.shape[0] < 2:
         return 252.0
-    step_days = float(np.median(np.diff(timestamps_ns))) / 1e9 / SECONDS_PER_DAY
+    step_days, weekend_share, bars_per_day = _spacing_profile(timestamps_ns)
     if step_days >= 25:
         return 12.0
     if step_days >= 5:
         return 52.0
-    days = timestamps_ns // np.int64(86_400 * 10**9)
     if step_days >= 0.9:
-        weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
-        weekend_share = float(np.mean(weekday >= 5))
         return 365.0 if weekend_share > 0.17 else 252.0
-    _, per_day = np.unique(days, return_counts=True)
-    return 252.0 * float(np.median(per_day))
+    return 252.0 * float(bars_per_day)
 
 
 @njit(cache=True)
@@ -130,21 +149,95 @@ def max_drawdown(equity: np.ndarray, initial_cash: float) -> tuple[float, int, i
     return worst, worst_trough, longest, longest_start, longest_end
 
 
-@njit(cache=True)
-def value_at_risk(returns: np.ndarray, confidence: float) -> float:
-    if returns.shape[0] == 0:
-        return np.nan
-    return np.percentile(returns, 100.0 * (1.0 - confidence))
+# Layout of the array returned by ``summary_metrics`` (percent where the stats dict uses percent).
+(
+    M_FINAL_EQUITY, M_TOTAL_RETURN, M_CAGR, M_ANNUAL_VOLATILITY, M_SHARPE, M_SORTINO, M_MAX_DRAWDOWN,
+    M_DD_BARS, M_DD_START, M_DD_END, M_CALMAR, M_NUM_TRADES, M_WIN_RATE, M_PROFIT_FACTOR, M_EXPECTANCY,
+    M_AVG_TRADE_RETURN, M_BEST_TRADE_RETURN, M_WORST_TRADE_RETURN, M_TOTAL_FEES, M_EXPOSURE,
+) = range(20)  # fmt: skip
+N_SUMMARY = 20
 
 
 @njit(cache=True)
-def conditional_value_at_risk(returns: np.ndarray, confidence: float) -> float:
+def summary_metrics(
+    equity: np.ndarray, position: np.ndarray, trade_pnl: np.ndarray, trade_return_pct: np.ndarray,
+    trade_fees: np.ndarray, initial_cash: float, ann: float, rf_per_bar: float,
+) -> np.ndarray:  # fmt: skip
+    """Every equity- and trade-based metric in one compiled pass (used by backtests and sweeps)."""
+    out = np.full(N_SUMMARY, np.nan)
+    n = equity.shape[0]
+    final = equity[n - 1] if n > 0 else initial_cash
+    returns = bar_returns(equity, initial_cash)
+    growth = cagr(final, initial_cash, n, ann)
+    dd, _trough, dd_bars, dd_start, dd_end = max_drawdown(equity, initial_cash)
+    out[M_FINAL_EQUITY] = final
+    out[M_TOTAL_RETURN] = (final / initial_cash - 1.0) * 100.0
+    out[M_CAGR] = growth * 100.0
+    out[M_ANNUAL_VOLATILITY] = annual_volatility(returns, ann) * 100.0
+    out[M_SHARPE] = sharpe_ratio(returns, rf_per_bar, ann)
+    out[M_SORTINO] = sortino_ratio(returns, rf_per_bar, ann)
+    out[M_MAX_DRAWDOWN] = dd * 100.0
+    out[M_DD_BARS] = dd_bars
+    out[M_DD_START] = dd_start
+    out[M_DD_END] = dd_end
+    if dd < 0.0:
+        out[M_CALMAR] = growth / abs(dd)
+    n_trades = trade_pnl.shape[0]
+    out[M_NUM_TRADES] = n_trades
+    wins = 0
+    gross_profit = 0.0
+    gross_loss = 0.0
+    fees = 0.0
+    for k in range(n_trades):
+        pnl = trade_pnl[k]
+        fees += trade_fees[k]
+        if pnl > 0.0:
+            wins += 1
+            gross_profit += pnl
+        elif pnl < 0.0:
+            gross_loss -= pnl
+    out[M_TOTAL_FEES] = fees
+    if n_trades > 0:
+        out[M_WIN_RATE] = wins / n_trades * 100.0
+        out[M_EXPECTANCY] = np.mean(trade_pnl)
+        out[M_AVG_TRADE_RETURN] = np.mean(trade_return_pct)
+        out[M_BEST_TRADE_RETURN] = np.max(trade_return_pct)
+        out[M_WORST_TRADE_RETURN] = np.min(trade_return_pct)
+    if gross_loss > 0.0:
+        out[M_PROFIT_FACTOR] = gross_profit / gross_loss
+    held = 0
+    for i in range(n):
+        if position[i] != 0.0:
+            held += 1
+    out[M_EXPOSURE] = held / n * 100.0 if n > 0 else 0.0
+    return out
+
+
+def tail_risk(
+    returns: np.ndarray, confidences: tuple[float, ...] = (0.95, 0.99)
+) -> dict[float, tuple[float, float]]:
+    """Historical (VaR, CVaR) per confidence level with one O(n) partition instead of a sort.
+
+    VaR(p) = percentile(r, 100·(1−p)) with linear interpolation (numpy's default, as empyrical);
+    CVaR(p) = mean of the ⌊(n−1)·(1−p)⌋+1 smallest returns (empyrical's rule).
+    """
     n = returns.shape[0]
     if n == 0:
-        return np.nan
-    cutoff = int((n - 1) * (1.0 - confidence))
-    worst = np.sort(returns)[: cutoff + 1]
-    return np.mean(worst)
+        return {c: (math.nan, math.nan) for c in confidences}
+    plan = {}
+    kth: set[int] = set()
+    for c in confidences:
+        position = (1.0 - c) * (n - 1)
+        lo, hi = math.floor(position), math.ceil(position)
+        cutoff = int((n - 1) * (1.0 - c))
+        plan[c] = (position, lo, hi, cutoff)
+        kth.update((lo, hi, cutoff))
+    part = np.partition(returns, sorted(kth))
+    out = {}
+    for c, (position, lo, hi, cutoff) in plan.items():
+        var = part[lo] + (part[hi] - part[lo]) * (position - lo)
+        out[c] = (float(var), float(np.mean(part[: cutoff + 1])))
+    return out
 
 
 def _nan_to_none(value: float) -> float | None:
@@ -164,48 +257,43 @@ def compute_stats(
 ) -> dict[str, float | int | None]:
     """Every headline statistic; returns/drawdowns/rates in percent, undefined values as None."""
     n = equity.shape[0]
-    returns = bar_returns(equity, initial_cash)
     rf_per_bar = (1.0 + risk_free_rate) ** (1.0 / ann) - 1.0
-    final = float(equity[-1]) if n else float(initial_cash)
-    growth_cagr = cagr(final, initial_cash, n, ann)
-    dd, _trough, dd_bars, dd_start, dd_end = max_drawdown(equity, initial_cash)
+    m = summary_metrics(
+        equity, position, trades_pnl, trades_return_pct, trades_fees, float(initial_cash), float(ann),
+        float(rf_per_bar),
+    )  # fmt: skip
     dd_days = math.nan
     if timestamps_ns is not None and n:
         dd_days = 0.0
-        if dd_end >= 0:
-            dd_days = float(timestamps_ns[dd_end] - timestamps_ns[max(dd_start, 0)]) / 1e9 / SECONDS_PER_DAY
-    calmar = growth_cagr / abs(dd) if dd < 0 else math.nan
-
-    num_trades = int(trades_pnl.shape[0])
-    wins = trades_pnl[trades_pnl > 0]
-    losses = trades_pnl[trades_pnl < 0]
-    gross_profit = float(wins.sum())
-    gross_loss = float(-losses.sum())
+        start, end = int(m[M_DD_START]), int(m[M_DD_END])
+        if end >= 0:
+            dd_days = float(timestamps_ns[end] - timestamps_ns[max(start, 0)]) / 1e9 / SECONDS_PER_DAY
+    tails = tail_risk(bar_returns(equity, initial_cash))
     stats: dict[str, float | int | None] = {
         "initial_cash": float(initial_cash),
-        "final_equity": final,
-        "total_return": (final / initial_cash - 1.0) * 100.0,
-        "cagr": growth_cagr * 100.0,
-        "annual_volatility": annual_volatility(returns, ann) * 100.0,
-        "sharpe_ratio": sharpe_ratio(returns, rf_per_bar, ann),
-        "sortino_ratio": sortino_ratio(returns, rf_per_bar, ann),
-        "max_drawdown": dd * 100.0,
-        "max_drawdown_duration_bars": int(dd_bars),
+        "final_equity": float(m[M_FINAL_EQUITY]),
+        "total_return": float(m[M_TOTAL_RETURN]),
+        "cagr": float(m[M_CAGR]),
+        "annual_volatility": float(m[M_ANNUAL_VOLATILITY]),
+        "sharpe_ratio": float(m[M_SHARPE]),
+        "sortino_ratio": float(m[M_SORTINO]),
+        "max_drawdown": float(m[M_MAX_DRAWDOWN]),
+        "max_drawdown_duration_bars": int(m[M_DD_BARS]),
         "max_drawdown_duration_days": dd_days,
-        "calmar_ratio": calmar,
-        "num_trades": num_trades,
-        "win_rate": float(wins.shape[0]) / num_trades * 100.0 if num_trades else math.nan,
-        "profit_factor": gross_profit / gross_loss if gross_loss > 0 else math.nan,
-        "expectancy": float(trades_pnl.mean()) if num_trades else math.nan,
-        "avg_trade_return": float(trades_return_pct.mean()) if num_trades else math.nan,
-        "best_trade_return": float(trades_return_pct.max()) if num_trades else math.nan,
-        "worst_trade_return": float(trades_return_pct.min()) if num_trades else math.nan,
-        "total_fees": float(trades_fees.sum()),
-        "exposure": float(np.mean(position != 0.0)) * 100.0 if n else 0.0,
-        "var_95": value_at_risk(returns, 0.95) * 100.0,
-        "cvar_95": conditional_value_at_risk(returns, 0.95) * 100.0,
-        "var_99": value_at_risk(returns, 0.99) * 100.0,
-        "cvar_99": conditional_value_at_risk(returns, 0.99) * 100.0,
+        "calmar_ratio": float(m[M_CALMAR]),
+        "num_trades": int(m[M_NUM_TRADES]),
+        "win_rate": float(m[M_WIN_RATE]),
+        "profit_factor": float(m[M_PROFIT_FACTOR]),
+        "expectancy": float(m[M_EXPECTANCY]),
+        "avg_trade_return": float(m[M_AVG_TRADE_RETURN]),
+        "best_trade_return": float(m[M_BEST_TRADE_RETURN]),
+        "worst_trade_return": float(m[M_WORST_TRADE_RETURN]),
+        "total_fees": float(m[M_TOTAL_FEES]),
+        "exposure": float(m[M_EXPOSURE]),
+        "var_95": tails[0.95][0] * 100.0,
+        "cvar_95": tails[0.95][1] * 100.0,
+        "var_99": tails[0.99][0] * 100.0,
+        "cvar_99": tails[0.99][1] * 100.0,
         "periods_per_year": float(ann),
         "num_bars": int(n),
     }

@@ -9,15 +9,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from quantops.engine.metrics import (
-    annual_volatility,
-    bar_returns,
-    cagr,
-    max_drawdown,
-    sharpe_ratio,
-    sortino_ratio,
-)
-from quantops.engine.simulator import N_TRADE_FIELDS, T_PNL, SimParams, simulate_into
+from quantops.engine import metrics as mt
+from quantops.engine.metrics import summary_metrics
+from quantops.engine.simulator import N_TRADE_FIELDS, T_FEES, T_PNL, T_RETURN_PCT, SimParams, simulate_into
 
 SWEEP_METRICS = (
     "total_return",
@@ -34,6 +28,15 @@ SWEEP_METRICS = (
     "final_equity",
 )
 N_SWEEP_METRICS = len(SWEEP_METRICS)
+# Where each sweep metric sits in ``summary_metrics``'s output.
+SWEEP_COLUMNS = np.array(
+    [
+        mt.M_TOTAL_RETURN, mt.M_CAGR, mt.M_SHARPE, mt.M_SORTINO, mt.M_MAX_DRAWDOWN, mt.M_CALMAR,
+        mt.M_ANNUAL_VOLATILITY, mt.M_NUM_TRADES, mt.M_WIN_RATE, mt.M_PROFIT_FACTOR, mt.M_EXPOSURE,
+        mt.M_FINAL_EQUITY,
+    ],
+    dtype=np.int64,
+)  # fmt: skip
 
 
 @njit(parallel=True, cache=True)
@@ -56,36 +59,12 @@ def _simulate_many(
             initial_cash, commission, commission_fixed, slippage, fill_next_open, allow_short,
             size_type, size, fractional, stop_loss, take_profit, equity, position, trades,
         )  # fmt: skip
-        returns = bar_returns(equity, initial_cash)
-        final = equity[n - 1]
-        growth = cagr(final, initial_cash, n, ann)
-        dd = max_drawdown(equity, initial_cash)[0]
-        wins = 0
-        gross_profit = 0.0
-        gross_loss = 0.0
-        for k in range(n_trades):
-            pnl = trades[k, T_PNL]
-            if pnl > 0.0:
-                wins += 1
-                gross_profit += pnl
-            elif pnl < 0.0:
-                gross_loss -= pnl
-        held = 0
-        for i in range(n):
-            if position[i] != 0.0:
-                held += 1
-        out[row, 0] = (final / initial_cash - 1.0) * 100.0
-        out[row, 1] = growth * 100.0
-        out[row, 2] = sharpe_ratio(returns, rf_per_bar, ann)
-        out[row, 3] = sortino_ratio(returns, rf_per_bar, ann)
-        out[row, 4] = dd * 100.0
-        out[row, 5] = growth / abs(dd) if dd < 0.0 else np.nan
-        out[row, 6] = annual_volatility(returns, ann) * 100.0
-        out[row, 7] = n_trades
-        out[row, 8] = wins / n_trades * 100.0 if n_trades > 0 else np.nan
-        out[row, 9] = gross_profit / gross_loss if gross_loss > 0.0 else np.nan
-        out[row, 10] = held / n * 100.0
-        out[row, 11] = final
+        m = summary_metrics(
+            equity, position, trades[:n_trades, T_PNL], trades[:n_trades, T_RETURN_PCT],
+            trades[:n_trades, T_FEES], initial_cash, ann, rf_per_bar,
+        )  # fmt: skip
+        for col in range(N_SWEEP_METRICS):
+            out[row, col] = m[SWEEP_COLUMNS[col]]
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 from quantops.engine.errors import BarsValidationError
 
@@ -21,6 +22,59 @@ def _when(timestamps_ns: np.ndarray, i: int) -> str:
     return str(np.datetime64(int(timestamps_ns[i]), "ns").astype("datetime64[s]"))
 
 
+@njit(cache=True)
+def _scan(prices: np.ndarray, timestamps_ns: np.ndarray) -> tuple[int, int, int]:
+    """First problem as (code, column, bar): 0 none, 1 NaN/inf, 2 non-positive, 3 not increasing, 4 high<low.
+
+    ``prices`` is (4, n): open, high, low, close.
+    """
+    n = timestamps_ns.shape[0]
+    for col in range(4):
+        for i in range(n):
+            value = prices[col, i]
+            if not np.isfinite(value):
+                return 1, col, i
+            if value <= 0.0:
+                return 2, col, i
+    for i in range(1, n):
+        if timestamps_ns[i] <= timestamps_ns[i - 1]:
+            return 3, 0, i
+    for i in range(n):
+        if prices[1, i] < prices[2, i]:
+            return 4, 0, i
+    return 0, 0, 0
+
+
+_COLUMNS = ("open", "high", "low", "close")
+
+
+def validate_prices(prices: np.ndarray, timestamps_ns: np.ndarray) -> BarArrays:
+    """Check a (4, n) float64 C-contiguous price block (open, high, low, close) and int64 timestamps."""
+    code, col, i = _scan(prices, timestamps_ns)
+    ts = timestamps_ns
+    if code == 1:
+        name = _COLUMNS[col]
+        bad = int((~np.isfinite(prices[col])).sum())
+        raise BarsValidationError(
+            f"{name} price is {prices[col, i]} (NaN/inf) at bar {i} ({_when(ts, i)}); "
+            f"{bad} bad value(s) in {name}"
+        )
+    if code == 2:
+        raise BarsValidationError(
+            f"{_COLUMNS[col]} price must be positive, got {prices[col, i]} at bar {i} ({_when(ts, i)})"
+        )
+    if code == 3:
+        kind = "duplicate" if ts[i] == ts[i - 1] else "unsorted (earlier than the previous bar)"
+        raise BarsValidationError(
+            f"timestamps must be strictly increasing: {kind} timestamp {_when(ts, i)} at bar {i}"
+        )
+    if code == 4:
+        raise BarsValidationError(
+            f"high ({prices[1, i]}) is below low ({prices[2, i]}) at bar {i} ({_when(ts, i)})"
+        )
+    return BarArrays(prices[0], prices[1], prices[2], prices[3], ts)
+
+
 def validate_bars(
     open_: object, high: object, low: object, close: object, timestamps_ns: object
 ) -> BarArrays:
@@ -35,43 +89,14 @@ def validate_bars(
         raise BarsValidationError("no bars: the price data is empty")
     if ts.dtype.kind not in "iu":
         raise BarsValidationError(f"timestamps must be int64 nanoseconds or datetime64, got {ts.dtype}")
-    ts = ts.astype(np.int64, copy=False)
-
-    arrays: dict[str, np.ndarray] = {}
-    for name, raw in (("open", open_), ("high", high), ("low", low), ("close", close)):
+    ts = np.ascontiguousarray(ts, dtype=np.int64)
+    prices = np.empty((4, n))
+    for row, (name, raw) in enumerate(zip(_COLUMNS, (open_, high, low, close), strict=True)):
         try:
-            values = np.ascontiguousarray(np.asarray(raw, dtype=np.float64))
+            values = np.asarray(raw, dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise BarsValidationError(f"{name} prices are not numeric: {exc}") from exc
         if values.shape != (n,):
             raise BarsValidationError(f"{name} has shape {values.shape}, expected ({n},) like the timestamps")
-        bad = ~np.isfinite(values)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise BarsValidationError(
-                f"{name} price is {values[i]} (NaN/inf) at bar {i} ({_when(ts, i)}); "
-                f"{int(bad.sum())} bad value(s) in total"
-            )
-        nonpos = values <= 0.0
-        if nonpos.any():
-            i = int(np.argmax(nonpos))
-            raise BarsValidationError(
-                f"{name} price must be positive, got {values[i]} at bar {i} ({_when(ts, i)})"
-            )
-        arrays[name] = values
-
-    if n > 1:
-        step = np.diff(ts)
-        if (step <= 0).any():
-            i = int(np.argmax(step <= 0)) + 1
-            kind = "duplicate" if step[i - 1] == 0 else "unsorted (earlier than the previous bar)"
-            raise BarsValidationError(
-                f"timestamps must be strictly increasing: {kind} timestamp {_when(ts, i)} at bar {i}"
-            )
-    inverted = arrays["high"] < arrays["low"]
-    if inverted.any():
-        i = int(np.argmax(inverted))
-        raise BarsValidationError(
-            f"high ({arrays['high'][i]}) is below low ({arrays['low'][i]}) at bar {i} ({_when(ts, i)})"
-        )
-    return BarArrays(arrays["open"], arrays["high"], arrays["low"], arrays["close"], ts)
+        prices[row] = values
+    return validate_prices(prices, ts)
