@@ -51,10 +51,11 @@ def test_restart_loses_nothing(tmp_path: Path) -> None:
         assert reply["tool_calls"][0]["result"]["status"] == "completed"
 
 
-async def test_sessions_expire_and_are_purged(tmp_path: Path) -> None:
+async def test_sessions_expire_and_are_purged(tmp_path: Path, database_url: str) -> None:
+    """SQLite and PostgreSQL (shared `database_url` fixture)."""
     settings = get_settings(
         data_dir=tmp_path,
-        database_url=None,
+        database_url=database_url,
         redis_url=None,
         llm_api_key=None,
         llm_base_url=None,
@@ -222,12 +223,12 @@ async def test_session_cache_on_redis_when_configured(tmp_path: Path) -> None:
         await container.db.dispose()
 
 
-async def test_concurrent_writers_never_lose_or_clash_turns(tmp_path: Path) -> None:
+async def test_concurrent_writers_never_lose_or_clash_turns(tmp_path: Path, database_url: str) -> None:
     """Two stores (as two API processes would) appending to one session at once: all turns kept, in order."""
     from quantops.chat.store import ChatStore
 
     settings = get_settings(
-        data_dir=tmp_path, database_url=None, redis_url=None, llm_api_key=None, llm_base_url=None
+        data_dir=tmp_path, database_url=database_url, redis_url=None, llm_api_key=None, llm_base_url=None
     )
     container = build_container(settings, with_market_data=False, extensions=())
     try:
