@@ -60,7 +60,9 @@ def test_equity_curve_and_drawdown_match(
     np.testing.assert_allclose(result.equity.to_numpy(), reference_equity["bt_equity"].to_numpy(), atol=1e-6)
     bt = sma_reference["backtesting.py"]
     assert result.stats["max_drawdown"] == pytest.approx(bt["max_drawdown_pct"], abs=1e-9)
-    # Sharpe: plain mean/std·√252 on bar returns; the peer computed the same number for comparison
+    # Sharpe = mean/std·√252 of bar returns: vectorbt's with year_freq=252 days on the same equity
+    vbt_sharpe = sma_reference["vectorbt_nextopen_int"]["sharpe_year_freq_252"]
+    assert result.stats["sharpe_ratio"] == pytest.approx(vbt_sharpe, rel=1e-9)
     assert result.stats["sharpe_ratio"] == pytest.approx(bt["sharpe_plain_mean_over_std_sqrt252"], rel=1e-3)
     assert result.stats["win_rate"] == pytest.approx(
         sma_reference["backtesting.py_finalize_trades"]["win_rate_pct"]
