@@ -15,11 +15,11 @@ import numpy as np
 
 from quantops.store.repositories import RunSample
 
-# Prior: ~50 ms fixed overhead (IPC, DB, pickling) + 2 µs per bar; worth PRIOR_WEIGHT runs.
+# Prior: ~50 ms fixed overhead (IPC, DB, pickling) + 2 µs per bar; as much weight as PRIOR_WEIGHT runs.
 PRIOR_INTERCEPT_S = 0.05
 PRIOR_SLOPE_S_PER_BAR = 2e-6
-PRIOR_WEIGHT = 3.0
-_PRIOR_X = np.array([250.0, 2_500.0, 25_000.0])
+PRIOR_WEIGHT = 1.0
+_PRIOR_X = np.array([250.0, 2_500.0, 10_000.0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +37,16 @@ def fit_duration_model(samples: Sequence[RunSample]) -> DurationModel:
     x = np.concatenate([_PRIOR_X, [s.n_bars for s in samples]])
     y = np.concatenate([prior_y, [s.run_seconds for s in samples]])
     weights = np.concatenate([np.full(_PRIOR_X.size, PRIOR_WEIGHT / _PRIOR_X.size), np.ones(len(samples))])
-    design = np.column_stack([np.ones_like(x), x]) * np.sqrt(weights)[:, None]
-    (intercept, slope), *_ = np.linalg.lstsq(design, y * np.sqrt(weights), rcond=None)
-    # Negative parts would be noise (timer jitter on tiny runs); clamp to physical values.
-    return DurationModel(max(float(intercept), 0.0), max(float(slope), 0.0), len(samples))
+    (intercept, slope), *_ = np.linalg.lstsq(
+        np.column_stack([np.ones_like(x), x]) * np.sqrt(weights)[:, None], y * np.sqrt(weights), rcond=None
+    )
+    # Both parameters are physically ≥ 0 (timer jitter on tiny runs can tip an unconstrained fit);
+    # with two parameters the constrained optimum lies on one of the axes when the free one does not.
+    if slope < 0:
+        intercept, slope = float(np.average(y, weights=weights)), 0.0
+    elif intercept < 0:
+        intercept, slope = 0.0, float(np.sum(weights * x * y) / np.sum(weights * x * x))
+    return DurationModel(float(intercept), float(slope), len(samples))
 
 
 class DurationEstimator:
