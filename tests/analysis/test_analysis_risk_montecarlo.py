@@ -160,3 +160,13 @@ def test_monte_carlo_rejects_impossible_returns() -> None:
         monte_carlo(np.array([[0.1], [-1.0], [0.2]]))
     with pytest.raises(AnalysisError, match="block_size"):
         monte_carlo(np.zeros((10, 1)), block_size=11)
+
+
+def test_percentiles_of_rows_match_numpy_linear() -> None:
+    from quantops.analysis.montecarlo import percentiles_of_rows
+
+    values = np.random.default_rng(0).normal(size=(3, 4, 101))
+    q = np.array([0.0, 5.0, 33.3, 50.0, 95.0, 100.0])
+    expected = np.moveaxis(np.percentile(values, q, axis=-1), 0, -1)
+    np.testing.assert_allclose(percentiles_of_rows(values, q), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(percentiles_of_rows(np.array([7.0]), q), np.full(6, 7.0))

@@ -80,15 +80,22 @@ def align_equity_curves(
     for curve in curves:
         timestamps, values = _validated(curve)
         days = timestamps // NS_PER_DAY
-        # Keep the last observation of each day: reverse, unique (first occurrence), map back.
-        reversed_days = days[::-1]
-        unique_days, first_in_reversed = np.unique(reversed_days, return_index=True)
-        last_index = days.size - 1 - first_in_reversed
-        per_curve_days.append(unique_days)
+        if days.size < 2 or np.all(days[1:] != days[:-1]):  # usual case: one point per day
+            per_curve_days.append(days)
+            per_curve_values.append(values)
+            per_curve_stamps.append(timestamps)
+            continue
+        # Keep the last observation of each day: the last index of each run of equal days.
+        last_index = np.flatnonzero(np.append(days[1:] != days[:-1], True))
+        per_curve_days.append(days[last_index])
         per_curve_values.append(values[last_index])
         per_curve_stamps.append(timestamps[last_index])
 
-    common_days = reduce(np.intersect1d, per_curve_days)
+    first_days = per_curve_days[0]
+    if all(np.array_equal(first_days, days) for days in per_curve_days[1:]):
+        common_days = first_days  # same calendar (same symbol and period): nothing to intersect
+    else:
+        common_days = reduce(np.intersect1d, per_curve_days)
     if common_days.size < max(min_common_dates, 2):
         raise InsufficientOverlapError(int(common_days.size), max(min_common_dates, 2), names)
 
@@ -96,7 +103,6 @@ def align_equity_curves(
     for column, (days, values) in enumerate(zip(per_curve_days, per_curve_values, strict=True)):
         equity[:, column] = values[np.searchsorted(days, common_days)]
     # Report the first curve's own timestamps on the common days (keeps its time-of-day).
-    first_days = per_curve_days[0]
     timestamps = per_curve_stamps[0][np.searchsorted(first_days, common_days)]
     returns = equity[1:] / equity[:-1] - 1.0
     return AlignedReturns(tuple(names), timestamps, equity, returns)

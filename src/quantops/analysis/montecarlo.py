@@ -52,13 +52,28 @@ def bootstrap_indices(
     to fit. Time-major layout so a step of the simulation reads one contiguous row.
     """
     if block_size is None or block_size <= 1:
-        return rng.integers(0, n_periods, size=(n_periods, n_resamples))
+        return rng.integers(0, n_periods, size=(n_periods, n_resamples), dtype=np.int32)
     if block_size > n_periods:
         raise AnalysisError(f"block_size {block_size} exceeds the {n_periods} available returns")
     n_blocks = -(-n_periods // block_size)
-    starts = rng.integers(0, n_periods, size=(n_blocks, 1, n_resamples))
-    indices = (starts + np.arange(block_size)[None, :, None]) % n_periods
+    starts = rng.integers(0, n_periods, size=(n_blocks, 1, n_resamples), dtype=np.int32)
+    indices = starts + np.arange(block_size, dtype=np.int32)[None, :, None]
+    indices[indices >= n_periods] -= n_periods  # wrap around (cheaper than %)
     return indices.reshape(n_blocks * block_size, n_resamples)[:n_periods]
+
+
+def percentiles_of_rows(values: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Percentiles ``q`` along the last axis (numpy's default "linear" method), shape (..., len(q)).
+
+    Sorting once and interpolating is ~6× faster than ``np.percentile`` on many short rows, whose
+    multi-kth partition dominates the Monte Carlo summary otherwise."""
+    ordered = np.sort(values, axis=-1)
+    position = np.asarray(q, dtype=np.float64) / 100.0 * (ordered.shape[-1] - 1)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, ordered.shape[-1] - 1)
+    weight = position - below
+    low, high = ordered[..., below], ordered[..., above]
+    return low + (high - low) * weight
 
 
 def monte_carlo(
@@ -86,42 +101,49 @@ def monte_carlo(
     indices = bootstrap_indices(n_periods, n_resamples, rng, block_size)
     log_returns = np.log1p(returns).astype(dtype)
     fan_steps = np.unique(np.linspace(1, n_periods, num=min(fan_points, n_periods)).round().astype(np.int64))
-    fan_slot = np.full(n_periods + 1, -1)
-    fan_slot[fan_steps] = np.arange(fan_steps.size)
 
-    # Walk all paths forward one day at a time with (n_resamples, n_strategies) state: log equity,
-    # running peak and worst drawdown so far. The per-day work is a few vector ops on 5,000 numbers,
-    # several times faster than materialising n_resamples × n_periods paths per strategy (cumsum and
-    # accumulate along a long axis are serial and memory bound). Days are gathered CHUNK_DAYS at a
-    # time to save calls; float32 state halves memory traffic (error ~1e-5 relative over 10 years,
-    # far below the sampling error of 1,000 resamples; pass dtype=np.float64 for exact sums).
+    # All paths advance together one day at a time. The state per (resample, strategy) is the log
+    # distance below the running peak, d_t = min(0, d_{t-1} + r_t) (a new high resets it to 0, the
+    # starting equity is the first peak), so a day costs two vector ops on 5,000 numbers; the worst
+    # drawdown is a min-reduction per chunk of CHUNK_DAYS days, and the log equity a float64 sum per
+    # chunk. Several times faster than materialising n_resamples × n_periods paths per strategy
+    # (cumsum/accumulate along a long axis are serial and memory bound). The drawdown recursion runs
+    # in float32 by default (resets at every new high, so rounding does not build up; tested against
+    # float64, which ``dtype=np.float64`` selects).
     shape = (n_resamples, n_strategies)
-    log_equity = np.zeros(shape, dtype=dtype)
-    peak = np.zeros(shape, dtype=dtype)  # the starting equity (log 0) is the first peak
+    log_equity = np.zeros(shape, dtype=np.float64)
+    drawdown = np.zeros(shape, dtype=dtype)
     worst = np.zeros(shape, dtype=dtype)
-    gap = np.empty(shape, dtype=dtype)
+    buffer = np.empty((CHUNK_DAYS, *shape), dtype=dtype)
     fan_paths = np.empty((fan_steps.size, *shape), dtype=np.float64)
+    next_fan = 0
     for chunk_start in range(0, n_periods, CHUNK_DAYS):
-        chunk = log_returns.take(indices[chunk_start : chunk_start + CHUNK_DAYS], axis=0)
-        for offset, day_returns in enumerate(chunk):
-            np.add(log_equity, day_returns, out=log_equity)
-            np.maximum(peak, log_equity, out=peak)
-            np.subtract(log_equity, peak, out=gap)
-            np.minimum(worst, gap, out=worst)
-            slot = fan_slot[chunk_start + offset + 1]
-            if slot >= 0:
-                fan_paths[slot] = log_equity
+        chunk = log_returns.take(indices[chunk_start : chunk_start + CHUNK_DAYS], axis=0)  # (days, R, k)
+        days = chunk.shape[0]
+        previous = drawdown
+        for offset in range(days):
+            current = buffer[offset]
+            np.add(previous, chunk[offset], out=current)
+            np.minimum(current, 0.0, out=current)
+            previous = current
+        drawdown = previous.copy()  # the buffer is reused by the next chunk
+        np.minimum(worst, buffer[:days].min(axis=0), out=worst)
+        while next_fan < fan_steps.size and fan_steps[next_fan] <= chunk_start + days:
+            within = fan_steps[next_fan] - chunk_start
+            fan_paths[next_fan] = log_equity + chunk[:within].sum(axis=0)
+            next_fan += 1
+        log_equity += chunk.sum(axis=0)  # <= 64 terms in the chunk dtype, carried in float64
 
-    log_equity = log_equity.astype(np.float64)
     worst = worst.astype(np.float64)
     q = np.asarray(percentiles, dtype=np.float64)
-    finals = np.expm1(log_equity)
-    drawdowns = np.expm1(worst)
-    # np.percentile over axis 0 gives (n_percentiles, n_strategies); transpose to strategies first.
-    final_return = np.percentile(finals, q, axis=0).T * 100.0
-    max_drawdown = np.percentile(drawdowns, q, axis=0).T * 100.0
-    probability_of_loss = np.mean(finals < 0.0, axis=0)
-    fan = np.percentile(np.expm1(fan_paths), q, axis=1).transpose(2, 0, 1) * 100.0
+    finals = np.expm1(log_equity.T)  # (k, R)
+    drawdowns = np.expm1(worst.T)
+    final_return = percentiles_of_rows(finals, q) * 100.0
+    max_drawdown = percentiles_of_rows(drawdowns, q) * 100.0
+    probability_of_loss = np.mean(finals < 0.0, axis=1)
+    fan_by_strategy = np.expm1(np.ascontiguousarray(fan_paths.transpose(2, 0, 1)))  # (k, F, R)
+    fan = percentiles_of_rows(fan_by_strategy, q)  # (k, F, Q)
+    fan = fan.transpose(0, 2, 1) * 100.0
     return MonteCarloResult(
         n_resamples=n_resamples,
         block_size=block_size if block_size and block_size > 1 else None,
