@@ -391,8 +391,8 @@ class ComparisonService:
     async def compare(
         self, user: UserContext, request: BaseModel | dict[str, Any]
     ) -> StrategyComparisonResult:
-        """Compare the caller's strategies. Accepts this module's request or any model with its fields
-        (the chat tool's ``CompareStrategiesArgs``)."""
+        """Compare the caller's strategies. Accepts this module's request, or any model / dict with its
+        fields (adapters such as chat tools); invalid fields raise ``ValidationFailed`` naming them."""
         request = self._coerce(request)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -403,13 +403,12 @@ class ComparisonService:
         labels = _unique_labels(strategies)
         selected, ran = await self._select_backtests(user, request, strategies, labels)
         results = await asyncio.gather(*(self._load(user, s.backtest) for s in selected))
-        timings["load"] = (time.perf_counter() - clock) * 1_000
-
         curves = [
             EquityCurve(s.label, r.timestamps, r.values) for s, r in zip(selected, results, strict=True)
         ]
         win_rates = [_float_or_nan(r.stats.get("win_rate")) for r in results]
         underlying = await self._underlying(request, selected, curves)
+        timings["load"] = (time.perf_counter() - clock) * 1_000
         options = ComparisonOptions(
             n_resamples=request.monte_carlo.n_resamples,
             seed=request.monte_carlo.seed,
