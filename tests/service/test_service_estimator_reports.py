@@ -81,7 +81,7 @@ def test_monthly_returns_and_tear_sheet() -> None:
     values = np.where(days < pd.Timestamp("2020-02-01", tz="UTC"), 100.0, 200.0)
     values[days >= pd.Timestamp("2020-03-01", tz="UTC")] = 150.0
     values[0] = 80.0  # January measured from the first bar: 80 -> 100 = +25 %
-    equity = {"t": (days.asi8 // 1_000_000).tolist(), "v": values.tolist()}
+    equity = {"t": days.as_unit("ms").asi8.tolist(), "v": values.tolist()}
     table = monthly_returns(equity_series(equity))
     assert list(table.index) == [2020]
     assert table.loc[2020, "Jan"] == pytest.approx(25.0)
