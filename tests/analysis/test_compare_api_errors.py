@@ -181,3 +181,26 @@ async def test_service_accepts_other_argument_models_and_names_bad_fields(live_s
     with pytest.raises(ValidationFailed) as info:
         await service.compare(user, {"strategy_ids": ids, "metrics": ["alpha"]})
     assert info.value.field == "metrics.0"
+
+
+async def test_timeout_while_backtests_run_is_409_and_a_retry_reuses_them(live_server: Any) -> None:
+    body: dict[str, Any] = {"symbol": "AAPL", "start": "2015-06-01", "end": "2024-06-28"}
+    async with live_server.client() as client:
+        ids = [
+            await live_server.create_strategy(client, "slow one", SMA),
+            await live_server.create_strategy(client, "slow two", HOLD),
+        ]
+        response = await client.post(
+            COMPARE, json={"strategy_ids": ids, **body, "wait_timeout_seconds": 0.001}
+        )
+        assert response.status_code == 409, response.text
+        detail = response.json()["detail"]
+        assert "still" in detail and "retry" in detail and "slow" in detail
+        started = (await client.get("/api/v1/backtests", params={"symbol": "AAPL"})).json()["items"]
+        assert len(started) == 2
+
+        retry = await client.post(COMPARE, json={"strategy_ids": ids, **body})
+        assert retry.status_code == 200, retry.text
+        # The backtests the first call started are awaited or reused, not run again.
+        assert retry.json()["ran_backtests"] == []
+        assert {s["backtest_id"] for s in retry.json()["strategies"]} == {b["id"] for b in started}
