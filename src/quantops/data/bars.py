@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close")
 BAR_COLUMNS: tuple[str, ...] = (*PRICE_COLUMNS, "volume")
@@ -88,9 +89,9 @@ class Bars:
             self.volume[lo:hi],
         )
 
-    def to_frame_for_insert(self) -> pd.DataFrame:
-        """Columnar frame in the layout of the ``bars`` table (used by the store's bulk insert)."""
-        return pd.DataFrame(
+    def to_arrow(self) -> pa.Table:
+        """Zero-copy Arrow table in the column layout of the store's ``bars`` table (used for inserts)."""
+        return pa.table(
             {
                 "ts": self.timestamps,
                 "open": self.open,

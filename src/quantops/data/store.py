@@ -458,8 +458,7 @@ class MarketDataStore:
 
     @staticmethod
     def _insert_bars(cursor: duckdb.DuckDBPyConnection, key: Key, bars: Bars) -> None:
-        frame = bars.to_frame_for_insert()
-        cursor.register("incoming_bars", frame)
+        cursor.register("incoming_bars", bars.to_arrow())
         try:
             cursor.execute(
                 "INSERT INTO bars SELECT ?, ?, ts, open, high, low, close, volume FROM incoming_bars",
@@ -514,12 +513,15 @@ class MarketDataStore:
         key = (normalize_symbol(symbol or file_path.stem), check_interval(interval))
         bars = read_bars_file(file_path, key[0], key[1])
         label = source or f"import:{file_path.name}"
-        return self.write_bars(bars, source=label, synthetic=False)
+        return self._write_validated(bars, label, synthetic=False)  # read_bars_file validated it
 
     def write_bars(self, bars: Bars, source: str, synthetic: bool = False) -> LoadResult:
-        """Store validated bars as covering ``[first, last]`` (whole days for daily data), one transaction."""
-        key = (normalize_symbol(bars.symbol), check_interval(bars.interval))
+        """Validate, then store bars as covering ``[first, last]`` (whole days if daily); one transaction."""
         validate_bars(bars, source)
+        return self._write_validated(bars, source, synthetic)
+
+    def _write_validated(self, bars: Bars, source: str, synthetic: bool) -> LoadResult:
+        key = (normalize_symbol(bars.symbol), check_interval(bars.interval))
         if len(bars) == 0:
             raise EmptyRangeError("no bars to write", key[0])
         grain = grain_ns(key[1])
