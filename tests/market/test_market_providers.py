@@ -161,3 +161,29 @@ def test_unknown_to_provider_but_imported_symbol_is_served_from_store(
         assert _days(bars.timestamps)[-1] == "2013-03-01"
         with pytest.raises(UnknownSymbolError):
             store.get_bars("NOSUCH", "2012-12-01", "2013-06-30")
+
+
+def test_yahoo_intraday_keeps_utc_times() -> None:
+    from quantops.data.providers.yahoo import parse_chart_response
+
+    open_ny = int(pd.Timestamp("2024-01-02 09:30", tz="America/New_York").timestamp())
+    payload = {
+        "chart": {
+            "result": [
+                {
+                    "meta": {"gmtoffset": -18000},
+                    "timestamp": [open_ny, open_ny + 3600],
+                    "indicators": {
+                        "quote": [
+                            {"open": [1.0, 2.0], "high": [1.5, 2.5], "low": [0.5, 1.5], "close": [1.2, 2.2],
+                             "volume": [10, None]}
+                        ]
+                    },
+                }
+            ],
+            "error": None,
+        }
+    }  # fmt: skip
+    bars = parse_chart_response(payload, "AAPL", "1h")
+    assert bars.index.strftime("%H:%M").tolist() == ["14:30", "15:30"]  # UTC, not floored to the day
+    np.testing.assert_array_equal(bars.volume, [10.0, 0.0])  # a null volume is 0, the bar is kept

@@ -351,3 +351,13 @@ def test_second_store_on_one_file_in_one_process_is_reported(store_path: Path, c
     with MarketDataStore(store_path):  # the earlier ones are closed: no warning
         pass
     assert "second MarketDataStore" not in caplog.text
+
+
+def test_read_only_store_reads_but_refuses_writes(goog_csv: Path, store_path: Path) -> None:
+    with MarketDataStore(store_path) as store:
+        store.import_file(goog_csv, symbol="GOOG")
+    with MarketDataStore(store_path, read_only=True) as reader:
+        assert len(reader.get_bars("GOOG", "2006-01-01", "2006-12-31")) == 251
+        assert reader.cache_status()["total_rows"] == 2148
+        with pytest.raises(InvalidRequestError, match="read-only"):
+            reader.import_file(goog_csv, symbol="GOOG2")
