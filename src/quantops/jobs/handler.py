@@ -138,6 +138,7 @@ class BacktestJobHandler:
 
     async def _after_terminal(self, backtest_id: str) -> None:
         self.signals.changed(backtest_id)
+        await self.events.publish_status(backtest_id)  # other processes' waiters (Celery)
         row = await self.backtests.get(backtest_id)
         if row is None or not row.notify_on_completion:
             return

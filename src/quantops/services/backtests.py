@@ -165,6 +165,7 @@ class BacktestsService:
             row = await self._row(user, backtest_id)  # 404 if not theirs
             raise ConflictError(f"backtest {backtest_id!r} is already {row.status}")
         self.handler.signals.changed(backtest_id)
+        await self.handler.events.publish_status(backtest_id)
         return await self.get(user, backtest_id)
 
     async def wait(self, user: UserContext, backtest_id: str, timeout: float = 30.0) -> BacktestOut:

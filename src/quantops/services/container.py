@@ -144,6 +144,7 @@ def build_container(
         stale_after_seconds=settings.job_timeout_seconds,
         market_data=market_data,
     )
+    events.on_status.append(handler.signals.changed)
     backend: JobBackend
     if settings.job_backend == "celery":
         from quantops.jobs.celery_backend import CeleryJobBackend

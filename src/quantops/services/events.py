@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 QUEUE_SIZE = 100
 
 
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 class EventBus:
     def __init__(
         self,
@@ -45,6 +49,9 @@ class EventBus:
         self._relay_ready = asyncio.Event()
         self._pending: set[asyncio.Task[None]] = set()
         self._http: httpx.AsyncClient | None = None
+        self._status_channel = f"{redis_prefix}:status"
+        # Called with a backtest id when any process reports it terminal (wakes `backtests.wait`).
+        self.on_status: list[Callable[[str], None]] = []
 
     async def start(self, relay: bool = True) -> None:
         """Connect to Redis (if configured); `relay=True` in API processes that serve WebSockets."""
@@ -59,21 +66,20 @@ class EventBus:
     async def _relay(self) -> None:
         pubsub = self._redis.pubsub()
         await pubsub.psubscribe(self._channel_prefix + "*")
+        await pubsub.subscribe(self._status_channel)
         self._relay_ready.set()
         try:
             async for message in pubsub.listen():
-                if message.get("type") != "pmessage":
-                    continue
-                channel = (
-                    message["channel"].decode()
-                    if isinstance(message["channel"], bytes)
-                    else message["channel"]
-                )
-                user_id = channel[len(self._channel_prefix) :]
-                try:
-                    self._deliver_local(user_id, json.loads(message["data"]))
-                except (ValueError, TypeError):
-                    log.warning("dropped a malformed event on %s", channel)
+                kind = message.get("type")
+                channel = _text(message.get("channel"))
+                if kind == "message" and channel == self._status_channel:
+                    self._status_changed(_text(message["data"]))
+                elif kind == "pmessage":
+                    user_id = channel[len(self._channel_prefix) :]
+                    try:
+                        self._deliver_local(user_id, json.loads(message["data"]))
+                    except (ValueError, TypeError):
+                        log.warning("dropped a malformed event on %s", channel)
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
@@ -88,6 +94,17 @@ class EventBus:
         task = asyncio.create_task(self._post_webhook(user_id, event))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+    async def publish_status(self, backtest_id: str) -> None:
+        """Internal: a backtest became terminal (lets API processes wake waiters without polling)."""
+        if self._redis is not None:
+            await self._redis.publish(self._status_channel, backtest_id)
+        else:
+            self._status_changed(backtest_id)
+
+    def _status_changed(self, backtest_id: str) -> None:
+        for callback in self.on_status:
+            callback(backtest_id)
 
     def _deliver_local(self, user_id: str, event: dict[str, Any]) -> None:
         for queue in list(self._subscribers.get(user_id, ())):
