@@ -223,6 +223,7 @@ def main() -> None:
     )
     parser.add_argument("--peak-memory", choices=["quantops", "vectorbt"], help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--cases", default="ambcd", help="subset of cases to run: a, m (memory), b, c, d")
     args = parser.parse_args()
     if args.peak_memory:
         peak_memory_child(args.peak_memory)
@@ -237,64 +238,71 @@ def main() -> None:
         rows.append((case, fmt_time(q), fmt_time(v), f"{v / q:,.1f}x", f"{target} {'PASS' if ok else 'FAIL'}",
                      note))  # fmt: skip
 
-    q_t, q_out = best_time(lambda: qo_backtest(walk, 10, 50), repeat)
-    v_t, v_out = best_time(lambda: vbt_backtest(walk, 10, 50, "1min"), max(1, repeat // 2))
-    add(
-        "(a) SMA 10/50, 1M-bar walk",
-        q_t,
-        v_t,
-        "<= 1/2 vbt",
-        q_t <= v_t / 2,
-        f"trades {q_out['trades']} vs {v_out['trades']}, "
-        f"final {q_out['final']:,.2f} vs {v_out['final']:,.2f}",
-    )
+    if "a" in args.cases:
+        q_t, q_out = best_time(lambda: qo_backtest(walk, 10, 50), repeat)
+        v_t, v_out = best_time(lambda: vbt_backtest(walk, 10, 50, "1min"), max(1, repeat // 2))
+        add(
+            "(a) SMA 10/50, 1M-bar walk",
+            q_t,
+            v_t,
+            "<= 1/2 vbt",
+            q_t <= v_t / 2,
+            f"trades {q_out['trades']} vs {v_out['trades']}, "
+            f"final {q_out['final']:,.2f} vs {v_out['final']:,.2f}",
+        )
 
-    q_t, q_out = best_time(lambda: qo_sweep(daily), max(1, repeat // 2))
-    v_t, v_out = best_time(lambda: vbt_sweep(daily), 1)
-    add(
-        f"(b) sweep {q_out['combos']} SMA combos, GOOG",
-        q_t,
-        v_t,
-        "<= 1/2 vbt",
-        q_t <= v_t / 2,
-        f"best {q_out['best']} (Sharpe {q_out['sharpe']:.3f}) vs {v_out['best']} ({v_out['sharpe']:.3f})",
-    )
+    if "m" in args.cases:
+        q_mem = run_child(["--peak-memory", "quantops"])
+        v_mem = run_child(["--peak-memory", "vectorbt"])
+        rows.append(
+            (
+                "(a) peak memory (process RSS)",
+                f"{q_mem['rss_peak_mb']:,.0f} MB",
+                f"{v_mem['rss_peak_mb']:,.0f} MB",
+                f"{v_mem['rss_peak_mb'] / q_mem['rss_peak_mb']:,.1f}x",
+                f"< 300 MB {'PASS' if q_mem['rss_peak_mb'] < 300 else 'FAIL'}",
+                f"backtest adds +{q_mem['rss_peak_mb'] - q_mem['rss_before_mb']:,.0f} / "
+                f"+{v_mem['rss_peak_mb'] - v_mem['rss_before_mb']:,.0f} MB to imports+data; "
+                f"tracemalloc peak {q_mem['traced_peak_mb']:,.0f} / {v_mem['traced_peak_mb']:,.0f} MB",
+            )
+        )
 
-    q_t, q_out = best_time(lambda: qo_backtest(daily, 10, 20), 200)
-    v_t, v_out = best_time(lambda: vbt_backtest(daily, 10, 20, "1D"), repeat)
-    add(
-        "(c) one warm GOOG backtest",
-        q_t,
-        v_t,
-        "< 1 ms",
-        q_t < 1e-3,
-        f"final {q_out['final']:,.2f} vs {v_out['final']:,.2f}",
-    )
+    if "b" in args.cases:
+        q_t, q_out = best_time(lambda: qo_sweep(daily), max(1, repeat // 2))
+        v_t, v_out = best_time(lambda: vbt_sweep(daily), 1)
+        add(
+            f"(b) sweep {q_out['combos']} SMA combos, GOOG",
+            q_t,
+            v_t,
+            "<= 1/2 vbt",
+            q_t <= v_t / 2,
+            f"best {q_out['best']} (Sharpe {q_out['sharpe']:.3f}) vs {v_out['best']} ({v_out['sharpe']:.3f})",
+        )
 
-    q_t = cold_start("quantops")
-    v_t = cold_start("vectorbt", repeat=1)
-    add(
-        "(d) cold start (fresh process)",
-        q_t,
-        v_t,
-        "< 1.5 s",
-        q_t < 1.5,
-        "import + 1 GOOG backtest, cache warm",
-    )
+    if "c" in args.cases:
+        q_t, q_out = best_time(lambda: qo_backtest(daily, 10, 20), 300)
+        a_t, _ = best_time(lambda: qo_backtest_arrays(daily, 10, 20), 300)
+        v_t, v_out = best_time(lambda: vbt_backtest(daily, 10, 20, "1D"), repeat)
+        add(
+            "(c) one warm GOOG backtest",
+            q_t,
+            v_t,
+            "< 1 ms",
+            q_t < 1e-3,
+            f"final {q_out['final']:,.2f} vs {v_out['final']:,.2f}; backtest_arrays {a_t * 1e3:.2f} ms",
+        )
 
-    q_mem = run_child(["--peak-memory", "quantops"])
-    v_mem = run_child(["--peak-memory", "vectorbt"])
-    mem_row = (
-        "(a) peak memory (process RSS)",
-        f"{q_mem['rss_peak_mb']:,.0f} MB",
-        f"{v_mem['rss_peak_mb']:,.0f} MB",
-        f"{v_mem['rss_peak_mb'] / q_mem['rss_peak_mb']:,.1f}x",
-        f"< 300 MB {'PASS' if q_mem['rss_peak_mb'] < 300 else 'FAIL'}",
-        f"+{q_mem['rss_peak_mb'] - q_mem['rss_before_mb']:,.0f} / "
-        f"+{v_mem['rss_peak_mb'] - v_mem['rss_before_mb']:,.0f}"
-        f" MB over imports+data; traced {q_mem['traced_peak_mb']:,.0f} / {v_mem['traced_peak_mb']:,.0f} MB",
-    )
-    rows.append(mem_row)
+    if "d" in args.cases:
+        q_t, q_cpu = cold_start("quantops")
+        v_t, v_cpu = cold_start("vectorbt", repeat=1)
+        add(
+            "(d) cold start (fresh process)",
+            q_t,
+            v_t,
+            "< 1.5 s",
+            q_t < 1.5,
+            f"import + 1 GOOG backtest, numba cache warm; CPU time {q_cpu:.2f} s vs {v_cpu:.2f} s",
+        )
 
     headers = ("case", "quantops", "vectorbt", "vbt/qo", "target", "notes")
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
