@@ -184,15 +184,20 @@ async def setup_backtests(client: httpx.AsyncClient) -> list[str]:
 
 
 async def time_requests(
-    client: httpx.AsyncClient, method: str, url: str, repeat: int, body: dict[str, Any] | None = None
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    repeat: int,
+    body: dict[str, Any] | None = None,
+    warm_up: bool = True,
 ) -> tuple[list[float], list[dict[str, Any]]]:
     samples, payloads = [], []
-    for i in range(repeat + 1):
+    for i in range(repeat + int(warm_up)):
         started = time.perf_counter()
         response = await client.request(method, url, json=body)
         elapsed = (time.perf_counter() - started) * 1000
         response.raise_for_status()
-        if i:  # first call is the warm-up
+        if i or not warm_up:  # the first call of a warm-up run is not counted
             samples.append(elapsed)
             payloads.append(response.json() if "json" in response.headers.get("content-type", "") else {})
     return samples, payloads
@@ -203,18 +208,28 @@ async def http_part(base: str, key: str, repeat: int) -> dict[str, Any]:
         ids = await setup_backtests(client)
         body = {"strategy_ids": ids, "metrics": METRICS, "natural_language_query": "which is best?"}
         compare_url = "/api/v1/chatops-advanced/strategies/compare"
-        with_report, payloads = await time_requests(client, "POST", compare_url, repeat, body)
-        without_report, _ = await time_requests(
-            client, "POST", compare_url, repeat, {**body, "generate_report": False}
-        )
-        block, _ = await time_requests(
-            client,
-            "POST",
-            compare_url,
-            repeat,
-            {**body, "generate_report": False, "monte_carlo": {"block_size": 20}},
-        )
-        health, _ = await time_requests(client, "GET", "/healthz", repeat)
+        variants: dict[str, tuple[str, str, dict[str, Any] | None]] = {
+            "with_report": ("POST", compare_url, body),
+            "without_report": ("POST", compare_url, {**body, "generate_report": False}),
+            "block": (
+                "POST",
+                compare_url,
+                {**body, "generate_report": False, "monte_carlo": {"block_size": 20}},
+            ),
+            "health": ("GET", "/healthz", None),
+        }
+        # Interleaved rounds, so a burst of load on the shared machine hits every variant alike.
+        timings: dict[str, list[float]] = {name: [] for name in variants}
+        payloads: list[dict[str, Any]] = []
+        for method, url, json_body in variants.values():  # warm-up round
+            await time_requests(client, method, url, 1, json_body, warm_up=False)
+        for _ in range(repeat):
+            for name, (method, url, json_body) in variants.items():
+                samples, answers = await time_requests(client, method, url, 1, json_body, warm_up=False)
+                timings[name].extend(samples)
+                if name == "with_report":
+                    payloads.extend(answers)
+        with_report, without_report, block, health = (timings[n] for n in variants)
         backtest_ids = [s["backtest_id"] for s in payloads[-1]["strategies"]]
 
         async def fetch_results() -> None:
