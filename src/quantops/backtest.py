@@ -325,7 +325,7 @@ def backtest(
 
 
 _LOWER_IS_BETTER = frozenset({"annual_volatility"})
-_SWEEP_CHUNK = 256
+_SWEEP_SIGNAL_BYTES = 64 * 2**20  # budget for one chunk's entry+exit matrices (bool, 2 bytes per bar)
 
 
 def sweep(
@@ -390,9 +390,11 @@ def sweep(
 
         bar = tqdm(total=len(configs), desc=f"sweep {config_type}", unit="combo")
     results = np.empty((len(configs), len(SWEEP_METRICS)))
+    # chunks bound the signal memory on long series and let the progress bar move
+    chunk_rows = int(min(256, max(4, _SWEEP_SIGNAL_BYTES // (2 * n))))
     try:
-        for start in range(0, len(configs), _SWEEP_CHUNK):
-            chunk = configs[start : start + _SWEEP_CHUNK]
+        for start in range(0, len(configs), chunk_rows):
+            chunk = configs[start : start + chunk_rows]
             entries = np.empty((len(chunk), n), dtype=np.bool_)
             exits = np.empty((len(chunk), n), dtype=np.bool_)
             for row, cfg in enumerate(chunk):

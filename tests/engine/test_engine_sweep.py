@@ -71,3 +71,22 @@ def test_sweep_errors(goog: pd.DataFrame) -> None:
 def test_sweep_progress_bar(goog: pd.DataFrame, capsys: pytest.CaptureFixture[str]) -> None:
     quantops.sweep(goog, "ema_crossover", {"fast": [5, 8], "slow": [30, 50]}, progress=True)
     assert "sweep ema_crossover" in capsys.readouterr().err
+
+
+def test_sweep_chunks_and_threads_agree(goog: pd.DataFrame) -> None:
+    """300 combinations span two kernel chunks; two sweeps from two threads give the same table."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    grid = {"fast": list(range(2, 32)), "slow": list(range(40, 50))}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(
+            lambda _: quantops.sweep(goog, "sma_crossover", grid, progress=False), range(2)
+        )
+    assert len(first) == 300
+    pd.testing.assert_frame_equal(first, second)
+    for row in first.iloc[[0, 150, 299]].itertuples():
+        stats = quantops.backtest(
+            goog, {"config_type": "sma_crossover", "fast": row.fast, "slow": row.slow}
+        ).stats
+        assert row.sharpe_ratio == pytest.approx(stats["sharpe_ratio"], rel=1e-12)
+        assert row.final_equity == pytest.approx(stats["final_equity"], rel=1e-12)

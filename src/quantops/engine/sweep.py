@@ -6,6 +6,8 @@ to the headline metrics, so a sweep never keeps per-combination equity curves ar
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import njit, prange
 
@@ -68,16 +70,23 @@ def _simulate_many(
     return out
 
 
+# numba's workqueue threading layer (the fallback when neither TBB nor OpenMP is available) must not run
+# two parallel kernels at once; a sweep already uses every core, so serialising costs nothing.
+_PARALLEL_LOCK = threading.Lock()
+
+
 def simulate_many(
     open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
     entries: np.ndarray, exits: np.ndarray, params: SimParams, ann: float, risk_free_rate: float = 0.0,
 ) -> np.ndarray:  # fmt: skip
     """Metrics matrix (rows = signal rows, columns = ``SWEEP_METRICS``) for 2-D boolean signals."""
     rf_per_bar = (1.0 + risk_free_rate) ** (1.0 / ann) - 1.0
-    return _simulate_many(
-        open_, high, low, close, np.ascontiguousarray(entries), np.ascontiguousarray(exits),
-        float(params.initial_cash), float(params.commission), float(params.commission_fixed),
-        float(params.slippage), bool(params.fill_next_open), bool(params.allow_short), int(params.size_type),
-        float(params.size), bool(params.fractional), float(params.stop_loss), float(params.take_profit),
-        float(ann), float(rf_per_bar),
-    )  # fmt: skip
+    with _PARALLEL_LOCK:
+        return _simulate_many(
+            open_, high, low, close, np.ascontiguousarray(entries), np.ascontiguousarray(exits),
+            float(params.initial_cash), float(params.commission), float(params.commission_fixed),
+            float(params.slippage), bool(params.fill_next_open), bool(params.allow_short),
+            int(params.size_type), float(params.size), bool(params.fractional), float(params.stop_loss),
+            float(params.take_profit),
+            float(ann), float(rf_per_bar),
+        )  # fmt: skip
