@@ -228,7 +228,8 @@ def _resolve_settings(
         return BacktestSettings(**costs)
     if isinstance(settings, Mapping):
         return BacktestSettings(**{**settings, **costs})
-    return settings.model_copy(update=dict(costs)) if costs else settings
+    # re-validate: model_copy(update=...) would skip the field rules
+    return BacktestSettings(**{**settings.model_dump(), **costs}) if costs else settings
 
 
 def check_enough_bars(config: StrategyConfigBase, n_bars: int) -> None:

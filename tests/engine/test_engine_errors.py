@@ -85,6 +85,10 @@ def test_bad_arrays_and_settings() -> None:
         quantops.BacktestSettings(size=1.5)
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
         quantops.BacktestSettings(comission=0.1)
+    with pytest.raises(ValidationError, match="slippage_bps"):  # overrides on a settings object are checked
+        quantops.backtest_arrays(
+            prices, prices, prices, prices, ts, SMA, quantops.BacktestSettings(), slippage_bps=-1
+        )
     with pytest.raises(ValidationError, match="slow must be greater than fast"):
         quantops.backtest_arrays(
             prices, prices, prices, prices, ts, {"config_type": "sma_crossover", "fast": 9, "slow": 3}
