@@ -26,8 +26,8 @@ from quantops.store.models import TERMINAL_STATUSES, Backtest
 from quantops.store.repositories import BacktestRepository, StrategyRepository
 from quantops.strategies import STRATEGY_TYPES
 
-# Between DB polls in `wait` (a job finishing in this process wakes the waiter at once).
-WAIT_POLL_SECONDS = 0.5
+# Fallback DB poll in `wait`; terminal transitions wake waiters at once (in-process, or via Redis).
+WAIT_POLL_SECONDS = 5.0
 
 
 class BacktestsService:
