@@ -189,3 +189,44 @@ def test_cannot_afford_a_unit_means_no_trade() -> None:
     out = simulate(OPEN, HIGH, LOW, CLOSE, e, x, params(initial_cash=5.0))
     assert len(out.trades) == 0
     np.testing.assert_array_equal(out.equity, 5.0)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_signals_keep_the_books_balanced(goog_arrays: dict[str, np.ndarray], seed: int) -> None:
+    """Random dense signals in every mode: P&L adds up, trades never overlap, capacity is respected."""
+    from quantops.engine.simulator import trade_capacity
+
+    rng = np.random.default_rng(seed)
+    o, h, lo, c = (goog_arrays[k] for k in ("open_", "high", "low", "close"))
+    n = c.shape[0]
+    density = rng.uniform(0.05, 0.9)
+    entries = rng.random(n) < density
+    exits = rng.random(n) < density
+    cash = float(rng.uniform(10_000, 1_000_000))
+    size_type = (SIZE_PERCENT, SIZE_CASH, SIZE_UNITS)[seed % 3]
+    size = {SIZE_PERCENT: float(rng.choice([0.3, 1.0])), SIZE_CASH: cash / 3, SIZE_UNITS: 10.0}[size_type]
+    p = params(
+        initial_cash=cash,
+        commission=float(rng.choice([0.0, 0.001, 0.01])),
+        commission_fixed=float(rng.choice([0.0, 1.0])),
+        slippage=float(rng.choice([0.0, 0.0005])),
+        fill_next_open=bool(seed % 2),
+        allow_short=bool(seed % 4 < 2),
+        size_type=size_type,
+        size=size,
+        fractional=bool(seed % 5 == 0),
+        stop_loss=float(rng.choice([0.0, 0.02])),
+        take_profit=float(rng.choice([0.0, 0.03])),
+    )
+    out = simulate(o, h, lo, c, entries, exits, p)
+    trades = out.trades
+    assert 0 < len(trades) <= trade_capacity(entries, exits, p.allow_short)
+    assert trades[:, T_PNL].sum() == pytest.approx(out.equity[-1] - p.initial_cash, rel=1e-9, abs=1e-6)
+    assert (trades[:, T_EXIT_BAR] >= trades[:, T_ENTRY_BAR]).all()
+    # a new trade starts no earlier than the previous one ended
+    assert (trades[1:, T_ENTRY_BAR] >= trades[:-1, T_EXIT_BAR]).all()
+    assert np.isfinite(out.equity).all()
+    assert set(trades[:, T_EXIT_REASON]) <= {EXIT_SIGNAL, EXIT_STOP_LOSS, EXIT_TAKE_PROFIT, EXIT_END_OF_DATA}
+    if not p.allow_short:
+        assert (trades[:, T_SIZE] > 0).all()
+        assert (out.position >= 0).all()

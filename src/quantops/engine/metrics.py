@@ -22,26 +22,35 @@ SECONDS_PER_DAY = 86_400.0
 
 @njit(cache=True)
 def _spacing_profile(timestamps_ns: np.ndarray) -> tuple[float, float, float]:
-    """(median bar step in days, share of bars on Sat/Sun, median bars per calendar day)."""
+    """(median bar step in days, share of bars on Sat/Sun, median bars per calendar day).
+
+    Step and weekend share come from at most ~20,000 evenly spread bars: enough to classify the spacing.
+    """
     n = timestamps_ns.shape[0]
-    step = np.empty(n - 1)
-    for i in range(n - 1):
-        step[i] = (timestamps_ns[i + 1] - timestamps_ns[i]) / 1e9 / SECONDS_PER_DAY
+    stride = max(1, (n - 1) // 20_000)
+    m = (n - 1) // stride
+    step = np.empty(m)
     weekend = 0
-    runs = []
+    for k in range(m):
+        i = k * stride
+        step[k] = (timestamps_ns[i + 1] - timestamps_ns[i]) / 1e9 / SECONDS_PER_DAY
+        if (timestamps_ns[i] // (86_400 * 10**9) + 3) % 7 >= 5:  # 1970-01-01 was a Thursday; 0 = Monday
+            weekend += 1
+    runs = np.empty(n, dtype=np.float64)
+    n_runs = 0
     run = 0
-    prev_day = -(2**62)
+    prev_day = timestamps_ns[0] // (86_400 * 10**9)
     for i in range(n):
         day = timestamps_ns[i] // (86_400 * 10**9)
-        if (day + 3) % 7 >= 5:  # 1970-01-01 was a Thursday; weekday 0 = Monday
-            weekend += 1
-        if day != prev_day and run > 0:
-            runs.append(run)
+        if day != prev_day:
+            runs[n_runs] = run
+            n_runs += 1
             run = 0
+            prev_day = day
         run += 1
-        prev_day = day
-    runs.append(run)
-    return np.median(step), weekend / n, np.median(np.array(runs, dtype=np.float64))
+    runs[n_runs] = run
+    n_runs += 1
+    return np.median(step), weekend / max(m, 1), np.median(runs[:n_runs])
 
 
 def periods_per_year(timestamps_ns: np.ndarray) -> float:
@@ -74,39 +83,46 @@ def bar_returns(equity: np.ndarray, initial_cash: float) -> np.ndarray:
 
 
 @njit(cache=True)
-def sharpe_ratio(returns: np.ndarray, rf_per_bar: float, ann: float) -> float:
+def return_moments(returns: np.ndarray, rf_per_bar: float) -> tuple[float, float, float]:
+    """(mean excess return, std of returns with ddof=1, downside RMS of excess returns) in two passes."""
     n = returns.shape[0]
-    if n < 2:
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    total = 0.0
+    for i in range(n):
+        total += returns[i]
+    mean = total / n
+    squares = 0.0
+    downside = 0.0
+    for i in range(n):
+        dev = returns[i] - mean
+        squares += dev * dev
+        excess = returns[i] - rf_per_bar
+        if excess < 0.0:
+            downside += excess * excess
+    std = math.sqrt(squares / (n - 1)) if n > 1 else np.nan
+    return mean - rf_per_bar, std, math.sqrt(downside / n)
+
+
+@njit(cache=True)
+def sharpe_ratio(returns: np.ndarray, rf_per_bar: float, ann: float) -> float:
+    mean_excess, std, _ = return_moments(returns, rf_per_bar)
+    if not std > 0.0:  # also NaN (fewer than two returns)
         return np.nan
-    excess = returns - rf_per_bar
-    std = np.std(excess) * math.sqrt(n / (n - 1.0))
-    if std == 0.0:
-        return np.nan
-    return np.mean(excess) / std * math.sqrt(ann)
+    return mean_excess / std * math.sqrt(ann)
 
 
 @njit(cache=True)
 def sortino_ratio(returns: np.ndarray, rf_per_bar: float, ann: float) -> float:
-    n = returns.shape[0]
-    if n < 1:
+    mean_excess, _, downside = return_moments(returns, rf_per_bar)
+    if not downside > 0.0:
         return np.nan
-    excess = returns - rf_per_bar
-    downside = 0.0
-    for i in range(n):
-        if excess[i] < 0.0:
-            downside += excess[i] * excess[i]
-    downside = math.sqrt(downside / n) * math.sqrt(ann)
-    if downside == 0.0:
-        return np.nan
-    return np.mean(excess) * ann / downside
+    return mean_excess * ann / (downside * math.sqrt(ann))
 
 
 @njit(cache=True)
 def annual_volatility(returns: np.ndarray, ann: float) -> float:
-    n = returns.shape[0]
-    if n < 2:
-        return np.nan
-    return np.std(returns) * math.sqrt(n / (n - 1.0)) * math.sqrt(ann)
+    return return_moments(returns, 0.0)[1] * math.sqrt(ann)
 
 
 @njit(cache=True)
@@ -173,9 +189,12 @@ def summary_metrics(
     out[M_FINAL_EQUITY] = final
     out[M_TOTAL_RETURN] = (final / initial_cash - 1.0) * 100.0
     out[M_CAGR] = growth * 100.0
-    out[M_ANNUAL_VOLATILITY] = annual_volatility(returns, ann) * 100.0
-    out[M_SHARPE] = sharpe_ratio(returns, rf_per_bar, ann)
-    out[M_SORTINO] = sortino_ratio(returns, rf_per_bar, ann)
+    mean_excess, std, downside = return_moments(returns, rf_per_bar)
+    out[M_ANNUAL_VOLATILITY] = std * math.sqrt(ann) * 100.0
+    if std > 0.0:
+        out[M_SHARPE] = mean_excess / std * math.sqrt(ann)
+    if downside > 0.0:
+        out[M_SORTINO] = mean_excess * ann / (downside * math.sqrt(ann))
     out[M_MAX_DRAWDOWN] = dd * 100.0
     out[M_DD_BARS] = dd_bars
     out[M_DD_START] = dd_start

@@ -131,6 +131,16 @@ def _record_trade(
 
 
 @njit(cache=True)
+def trade_capacity(entries: np.ndarray, exits: np.ndarray, allow_short: bool) -> int:
+    """Upper bound on the trade count: every trade is opened on a bar with an opening signal."""
+    count = 1
+    for i in range(entries.shape[0]):
+        if entries[i] or (allow_short and exits[i]):
+            count += 1
+    return min(count, max(entries.shape[0], 1))
+
+
+@njit(cache=True)
 def simulate_into(
     open_: np.ndarray,
     high: np.ndarray,
@@ -155,7 +165,7 @@ def simulate_into(
 ) -> int:
     """Run the simulation writing into preallocated outputs; returns the number of trades.
 
-    ``trades`` needs at least n rows (at most one entry per bar).
+    ``trades`` needs ``trade_capacity(entries, exits, allow_short)`` rows (at most one entry per bar).
     """
     n = close.shape[0]
     cash = initial_cash
@@ -282,7 +292,7 @@ def simulate(
     n = close.shape[0]
     equity = np.empty(n)
     position = np.empty(n)
-    trades = np.empty((n, N_TRADE_FIELDS))
+    trades = np.empty((trade_capacity(entries, exits, bool(params.allow_short)), N_TRADE_FIELDS))
     n_trades = simulate_into(
         open_,
         high,

@@ -13,7 +13,15 @@ from numba import njit, prange
 
 from quantops.engine import metrics as mt
 from quantops.engine.metrics import summary_metrics
-from quantops.engine.simulator import N_TRADE_FIELDS, T_FEES, T_PNL, T_RETURN_PCT, SimParams, simulate_into
+from quantops.engine.simulator import (
+    N_TRADE_FIELDS,
+    T_FEES,
+    T_PNL,
+    T_RETURN_PCT,
+    SimParams,
+    simulate_into,
+    trade_capacity,
+)
 
 SWEEP_METRICS = (
     "total_return",
@@ -55,7 +63,7 @@ def _simulate_many(
     for row in prange(n_rows):
         equity = np.empty(n)
         position = np.empty(n)
-        trades = np.empty((n, N_TRADE_FIELDS))
+        trades = np.empty((trade_capacity(entries[row], exits[row], allow_short), N_TRADE_FIELDS))
         n_trades = simulate_into(
             open_, high, low, close, entries[row], exits[row],
             initial_cash, commission, commission_fixed, slippage, fill_next_open, allow_short,

@@ -32,10 +32,8 @@ def _scan(prices: np.ndarray, timestamps_ns: np.ndarray) -> tuple[int, int, int]
     for col in range(4):
         for i in range(n):
             value = prices[col, i]
-            if not np.isfinite(value):
-                return 1, col, i
-            if value <= 0.0:
-                return 2, col, i
+            if not (value > 0.0 and value < np.inf):  # one test for NaN, inf and ≤ 0 on the hot path
+                return (1 if not np.isfinite(value) else 2), col, i
     for i in range(1, n):
         if timestamps_ns[i] <= timestamps_ns[i - 1]:
             return 3, 0, i
