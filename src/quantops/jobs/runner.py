@@ -12,15 +12,27 @@ import pandas as pd
 from quantops.jobs.payload import JobOutcome, JobPayload, json_safe
 
 
-def _trades_columnar(trades: pd.DataFrame) -> dict[str, list[Any]]:
-    columns: dict[str, list[Any]] = {}
-    for name in trades.columns:
-        column = trades[name]
-        if pd.api.types.is_datetime64_any_dtype(column):
-            columns[str(name)] = [None if pd.isna(v) else v.isoformat() for v in column]
-        else:
-            columns[str(name)] = json_safe(column.tolist())
-    return columns
+def _columnar(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    if not rows:
+        return {}
+    return {name: [row.get(name) for row in rows] for name in rows[0]}
+
+
+def _finite_list(values: np.ndarray) -> list[float | None]:
+    """float64 array → list with NaN/inf as None (JSON has no NaN); vectorised, this runs per job."""
+    out: list[float | None] = values.tolist()
+    for i in np.flatnonzero(~np.isfinite(values)).tolist():
+        out[i] = None
+    return out
+
+
+def _equity_arrays(result: Any, timestamps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    sim = getattr(result, "sim", None)
+    values = getattr(sim, "equity", None)
+    if isinstance(values, np.ndarray) and values.shape == timestamps.shape:
+        return timestamps, values  # the arrays behind `result.equity`, without building a Series
+    series: pd.Series = result.equity
+    return series.index.as_unit("ns").asi8, series.to_numpy(dtype=float)
 
 
 def run_payload(payload: JobPayload) -> JobOutcome:
@@ -33,14 +45,11 @@ def run_payload(payload: JobPayload) -> JobOutcome:
     result = quantops.backtest_arrays(
         payload.open, payload.high, payload.low, payload.close, payload.timestamps, payload.config, settings
     )
-    equity_index = result.equity.index
-    if isinstance(equity_index, pd.DatetimeIndex):
-        epoch_ms = equity_index.as_unit("ms").asi8.tolist()
-    else:
-        epoch_ms = (np.asarray(payload.timestamps, dtype=np.int64) // 1_000_000).tolist()
-    equity = {"t": epoch_ms, "v": json_safe(result.equity.to_numpy(dtype=float))}
-    trades = _trades_columnar(result.trades)
-    stats = json_safe(dict(result.stats))
+    summary = result.to_dict(include_equity=False)  # JSON-safe stats and trades
+    timestamps_ns, values = _equity_arrays(result, np.asarray(payload.timestamps, dtype=np.int64))
+    equity = {"t": (timestamps_ns // 1_000_000).tolist(), "v": _finite_list(np.asarray(values, dtype=float))}
+    trades = _columnar(summary.get("trades", []))
+    stats = json_safe(summary["stats"])
     report_path = None
     if payload.report_path:
         from quantops.services.reports import write_backtest_report
