@@ -176,14 +176,16 @@ N_SUMMARY = 20
 
 @njit(cache=True)
 def summary_metrics(
-    equity: np.ndarray, position: np.ndarray, trade_pnl: np.ndarray, trade_return_pct: np.ndarray,
-    trade_fees: np.ndarray, initial_cash: float, ann: float, rf_per_bar: float,
+    equity: np.ndarray, returns: np.ndarray, position: np.ndarray, trade_pnl: np.ndarray,
+    trade_return_pct: np.ndarray, trade_fees: np.ndarray, initial_cash: float, ann: float, rf_per_bar: float,
 ) -> np.ndarray:  # fmt: skip
-    """Every equity- and trade-based metric in one compiled pass (used by backtests and sweeps)."""
+    """Every equity- and trade-based metric in one compiled pass (used by backtests and sweeps).
+
+    ``returns`` = ``bar_returns(equity, initial_cash)`` (passed in so callers can reuse it).
+    """
     out = np.full(N_SUMMARY, np.nan)
     n = equity.shape[0]
     final = equity[n - 1] if n > 0 else initial_cash
-    returns = bar_returns(equity, initial_cash)
     growth = cagr(final, initial_cash, n, ann)
     dd, _trough, dd_bars, dd_start, dd_end = max_drawdown(equity, initial_cash)
     out[M_FINAL_EQUITY] = final
@@ -277,9 +279,10 @@ def compute_stats(
     """Every headline statistic; returns/drawdowns/rates in percent, undefined values as None."""
     n = equity.shape[0]
     rf_per_bar = (1.0 + risk_free_rate) ** (1.0 / ann) - 1.0
+    returns = bar_returns(equity, initial_cash)
     m = summary_metrics(
-        equity, position, trades_pnl, trades_return_pct, trades_fees, float(initial_cash), float(ann),
-        float(rf_per_bar),
+        equity, returns, position, trades_pnl, trades_return_pct, trades_fees, float(initial_cash),
+        float(ann), float(rf_per_bar),
     )  # fmt: skip
     dd_days = math.nan
     if timestamps_ns is not None and n:
@@ -287,7 +290,7 @@ def compute_stats(
         start, end = int(m[M_DD_START]), int(m[M_DD_END])
         if end >= 0:
             dd_days = float(timestamps_ns[end] - timestamps_ns[max(start, 0)]) / 1e9 / SECONDS_PER_DAY
-    tails = tail_risk(bar_returns(equity, initial_cash))
+    tails = tail_risk(returns)
     stats: dict[str, float | int | None] = {
         "initial_cash": float(initial_cash),
         "final_equity": float(m[M_FINAL_EQUITY]),

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit, prange
 
 from quantops.engine import metrics as mt
-from quantops.engine.metrics import summary_metrics
+from quantops.engine.metrics import bar_returns, summary_metrics
 from quantops.engine.simulator import (
     N_TRADE_FIELDS,
     T_FEES,
@@ -70,8 +70,8 @@ def _simulate_many(
             size_type, size, fractional, stop_loss, take_profit, equity, position, trades,
         )  # fmt: skip
         m = summary_metrics(
-            equity, position, trades[:n_trades, T_PNL], trades[:n_trades, T_RETURN_PCT],
-            trades[:n_trades, T_FEES], initial_cash, ann, rf_per_bar,
+            equity, bar_returns(equity, initial_cash), position, trades[:n_trades, T_PNL],
+            trades[:n_trades, T_RETURN_PCT], trades[:n_trades, T_FEES], initial_cash, ann, rf_per_bar,
         )  # fmt: skip
         for col in range(N_SWEEP_METRICS):
             out[row, col] = m[SWEEP_COLUMNS[col]]
