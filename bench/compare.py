@@ -112,6 +112,19 @@ def timed(function: Callable[[], Any], repeat: int) -> list[float]:
     return samples
 
 
+def timed_interleaved(functions: dict[str, Callable[[], Any]], repeat: int) -> dict[str, list[float]]:
+    """Round-robin: every function once per round, so load bursts on the shared machine hit all alike."""
+    for function in functions.values():
+        function()  # warm-up
+    samples: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(repeat):
+        for name, function in functions.items():
+            started = time.perf_counter()
+            function()
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return samples
+
+
 def row(name: str, samples: list[float], peer: str = "", peer_samples: list[float] | None = None) -> str:
     ours = f"{statistics.median(samples):>9.2f} | {max(samples):>9.2f}"
     if peer_samples:
@@ -292,20 +305,28 @@ def main() -> None:
     frame = pd.DataFrame(equity, columns=list(analysis.names))
     n_days, n_strategies = returns.shape
 
-    analysis_alone = timed(
-        lambda: analyze_comparison(curves, METRICS, underlying=underlying, options=options), args.repeat
-    )
-    mc_ours = timed(lambda: monte_carlo(returns, 1_000, seed=0), args.repeat)
+    functions: dict[str, Callable[[], Any]] = {
+        "analysis_alone": lambda: analyze_comparison(curves, METRICS, underlying=underlying, options=options),
+        "mc_ours": lambda: monte_carlo(returns, 1_000, seed=0),
+        "mc_block": lambda: monte_carlo(returns, 1_000, seed=0, block_size=20),
+        "mc_exact": lambda: monte_carlo(returns, 1_000, seed=0, dtype=np.float64),
+        "metrics_ours": lambda: performance_metrics(equity),
+        "metrics_peer": lambda: empyrical_metrics(frame),
+        "corr_ours": lambda: correlation_matrix(returns),
+        "corr_peer": lambda: frame.pct_change().iloc[1:].corr(),
+        "var_ours": lambda: value_at_risk(returns),
+        "var_peer": lambda: empyrical_var(returns),
+        "narrative": lambda: write_narrative(analysis, "which is best?"),
+    }
+    measured = timed_interleaved(functions, args.repeat)
     mc_naive = timed(lambda: naive_monte_carlo(returns, 1_000, seed=0), max(3, args.repeat // 4))
-    mc_block = timed(lambda: monte_carlo(returns, 1_000, seed=0, block_size=20), args.repeat)
-    mc_exact = timed(lambda: monte_carlo(returns, 1_000, seed=0, dtype=np.float64), args.repeat)
-    metrics_ours = timed(lambda: performance_metrics(equity), args.repeat)
-    metrics_peer = timed(lambda: empyrical_metrics(frame), args.repeat)
-    corr_ours = timed(lambda: correlation_matrix(returns), args.repeat)
-    corr_peer = timed(lambda: frame.pct_change().iloc[1:].corr(), args.repeat)
-    var_ours = timed(lambda: value_at_risk(returns), args.repeat)
-    var_peer = timed(lambda: empyrical_var(returns), args.repeat)
-    narrative = timed(lambda: write_narrative(analysis, "which is best?"), args.repeat)
+    analysis_alone, mc_ours, mc_block, mc_exact = (
+        measured[k] for k in ("analysis_alone", "mc_ours", "mc_block", "mc_exact")
+    )
+    metrics_ours, metrics_peer, corr_ours, corr_peer = (
+        measured[k] for k in ("metrics_ours", "metrics_peer", "corr_ours", "corr_peer")
+    )
+    var_ours, var_peer, narrative = (measured[k] for k in ("var_ours", "var_peer", "narrative"))
 
     # Cross-checks of the numbers the timed code produced.
     peer = empyrical_metrics(frame)
