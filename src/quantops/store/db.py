@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,7 @@ class Database:
         self.url = database_url
         self.engine = create_engine(database_url)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -49,6 +53,21 @@ class Database:
 
     def session(self) -> AsyncSession:
         return self.sessionmaker()
+
+    @asynccontextmanager
+    async def write_session(self) -> AsyncIterator[AsyncSession]:
+        """A session for a write transaction.
+
+        SQLite has one writer at a time and its busy handler sleeps in steps of up to 100 ms, so
+        concurrent writers of this process queue on an asyncio lock instead (other processes still
+        rely on busy_timeout). PostgreSQL writers run concurrently.
+        """
+        if self._write_lock is None:
+            async with self.sessionmaker() as session:
+                yield session
+            return
+        async with self._write_lock, self.sessionmaker() as session:
+            yield session
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

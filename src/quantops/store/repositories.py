@@ -43,7 +43,7 @@ class UserRepository:
         self.db = db
 
     async def create(self, name: str, roles: Sequence[str]) -> User:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             user = User(name=name, roles=sorted(set(roles)))
             session.add(user)
             try:
@@ -65,13 +65,13 @@ class UserRepository:
             return list((await session.execute(select(User).order_by(User.created_at))).scalars())
 
     async def update(self, user_id: str, **values: Any) -> User | None:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             await session.execute(update(User).where(User.id == user_id).values(**values))
             await session.commit()
             return await session.get(User, user_id)
 
     async def add_api_key(self, user_id: str, key: str, label: str = "") -> ApiKey:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             api_key = ApiKey(user_id=user_id, key_hash=hash_api_key(key), prefix=key[:10], label=label)
             session.add(api_key)
             await session.commit()
@@ -87,7 +87,7 @@ class UserRepository:
             return (await session.execute(stmt)).scalar_one_or_none()
 
     async def revoke_keys(self, user_id: str) -> int:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             result = await session.execute(
                 update(ApiKey)
                 .where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
@@ -104,7 +104,7 @@ class StrategyRepository:
     async def create(
         self, owner_id: str, name: str, description: str, config_type: str, config: dict[str, Any]
     ) -> Strategy:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             now = utcnow()
             row = Strategy(
                 owner_id=owner_id,
@@ -137,7 +137,7 @@ class StrategyRepository:
             return list((await session.execute(stmt)).scalars())
 
     async def update(self, owner_id: str, strategy_id: str, **values: Any) -> Strategy | None:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             stmt = (
                 update(Strategy)
                 .where(Strategy.id == strategy_id, Strategy.owner_id == owner_id)
@@ -153,7 +153,7 @@ class StrategyRepository:
         return await self.get(owner_id, strategy_id)
 
     async def delete(self, owner_id: str, strategy_id: str) -> bool:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             result = await session.execute(
                 delete(Strategy).where(Strategy.id == strategy_id, Strategy.owner_id == owner_id)
             )
@@ -174,7 +174,7 @@ class BacktestRepository:
         self.db = db
 
     async def create(self, **values: Any) -> Backtest:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             row = Backtest(**values)
             session.add(row)
             await session.commit()
@@ -254,7 +254,7 @@ class BacktestRepository:
             if stale_before is not None:
                 owner = or_(owner, and_(Backtest.status == "running", Backtest.started_at < stale_before))
             conditions.append(owner)
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             result = await session.execute(
                 update(Backtest)
                 .where(*conditions)
@@ -278,7 +278,7 @@ class BacktestRepository:
         report_path: str | None,
     ) -> bool:
         """running(attempt) → completed, storing the result in the same transaction."""
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             result = await session.execute(
                 update(Backtest)
                 .where(Backtest.id == backtest_id, Backtest.status == "running", Backtest.attempts == attempt)
@@ -302,7 +302,7 @@ class BacktestRepository:
 
     async def fail(self, backtest_id: str, error: str, attempt: int | None = None) -> bool:
         """pending|running → failed. With `attempt`, only if that attempt still owns the row."""
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             stmt = update(Backtest).where(
                 Backtest.id == backtest_id, Backtest.status.in_(("pending", "running"))
             )
@@ -313,7 +313,7 @@ class BacktestRepository:
             return bool(result.rowcount)
 
     async def cancel(self, backtest_id: str, owner_id: str) -> bool:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             result = await session.execute(
                 update(Backtest)
                 .where(
@@ -327,7 +327,7 @@ class BacktestRepository:
             return bool(result.rowcount)
 
     async def set_report_path(self, backtest_id: str, report_path: str) -> None:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             await session.execute(
                 update(Backtest).where(Backtest.id == backtest_id).values(report_path=report_path)
             )
@@ -367,7 +367,7 @@ class ChatRepository:
         state: dict[str, Any] | None = None,
         expires_at: datetime | None = None,
     ) -> ChatSession:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             now = utcnow()
             row = ChatSession(
                 owner_id=owner_id,
@@ -398,7 +398,7 @@ class ChatRepository:
             return list((await session.execute(stmt)).scalars())
 
     async def update_session(self, owner_id: str, session_id: str, **values: Any) -> bool:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             result = await session.execute(
                 update(ChatSession)
                 .where(ChatSession.id == session_id, ChatSession.owner_id == owner_id)
@@ -408,7 +408,7 @@ class ChatRepository:
             return bool(result.rowcount)
 
     async def delete_session(self, owner_id: str, session_id: str) -> bool:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             result = await session.execute(
                 delete(ChatSession).where(ChatSession.id == session_id, ChatSession.owner_id == owner_id)
             )
@@ -416,7 +416,7 @@ class ChatRepository:
             return bool(result.rowcount)
 
     async def delete_expired(self, now: datetime | None = None) -> int:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             result = await session.execute(
                 delete(ChatSession).where(
                     ChatSession.expires_at.is_not(None), ChatSession.expires_at < (now or utcnow())
@@ -433,7 +433,7 @@ class ChatRepository:
         tool_calls: list[Any] | None = None,
         meta: dict[str, Any] | None = None,
     ) -> ChatTurn:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             seq = (
                 await session.execute(
                     select(func.coalesce(func.max(ChatTurn.seq), 0)).where(ChatTurn.session_id == session_id)
