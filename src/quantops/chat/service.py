@@ -338,7 +338,7 @@ class ChatService:
 
         self.turns_total[engine] += 1
         denied = sorted({o.name for o in outcomes if o.denied})
-        if denied and engine == "llm" and not any(o.ok for o in outcomes):
+        if denied and engine == "llm":  # the model may not say it: the refusal is always spelled out
             answer = f"{answer}\n\n{render.denied_text(denied, roles, language)}"
         backtest_ids = [
             str(o.result["id"])
