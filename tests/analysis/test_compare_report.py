@@ -99,3 +99,20 @@ def test_user_text_is_escaped_in_the_verdict() -> None:
     assert "&lt;script&gt;" in sections[0].body_html
     # Nowhere on the page (verdict, plotly JSON, tables) does the name arrive as markup.
     assert not any("<script>alert" in section.body_html for section in sections)
+
+
+def test_duplicate_strategy_names_get_unique_labels() -> None:
+    from datetime import UTC, datetime
+
+    from quantops.services.comparison import _unique_labels
+    from quantops.services.schemas import StrategyOut
+
+    now = datetime.now(UTC)
+
+    def strategy(strategy_id: str, name: str) -> StrategyOut:
+        return StrategyOut(
+            id=strategy_id, name=name, description="", config={}, created_at=now, updated_at=now
+        )
+
+    labels = _unique_labels([strategy("aaaaaa11", "SMA"), strategy("bbbbbb22", "SMA"), strategy("c", "RSI")])
+    assert labels == ["SMA (#aaaaaa)", "SMA (#bbbbbb)", "RSI"]
