@@ -140,6 +140,12 @@ def test_cache_status_market_data_and_help(offline_server: ChatServer, client: h
         last_close = bars.json()["bars"][-1]["close"]
         assert f"Last close {last_close:,.2f}" in price["answer"]
     assert re.search(r"GOOG: \d+ daily bars", price["answer"])
+    missing = ask(client, offline_server, sid, "ZZZQ 시세 보여줘", roles=[], user="vera")
+    assert (
+        missing["tool_calls"][0]["ok"] is False
+        and "ZZZQ" in missing["answer"]
+        and "not found" in missing["answer"]
+    )
     unknown = ask(client, offline_server, sid, "tell me a joke", roles=[], user="vera")
     assert unknown["tool_calls"] == [] and "Here is what I can do" in unknown["answer"]
     assert not re.search(r"\d+\.\d+%", unknown["answer"])  # no made-up numbers

@@ -18,8 +18,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from quantops.data.errors import MarketDataError, UnknownSymbolError
 from quantops.services.comparison import StrategyComparisonRequest
-from quantops.services.errors import ServiceError
+from quantops.services.errors import NotFoundError, ServiceError
+from quantops.services.market_data import as_validation_error
 from quantops.services.schemas import BacktestCreate, StrategyCreate, Symbol, UserContext
 
 log = logging.getLogger(__name__)
@@ -268,15 +270,31 @@ async def _market_data(ctx: ToolContext, args: MarketDataArgs) -> dict[str, Any]
     market = ctx.container.market_data
     if market is None:
         raise ServiceError("this process has no market-data store")
-    latest = _dump(await market.bars(args.symbol, args.start, args.end, "1d", limit=args.last))
-    whole = await market.bars_raw(args.symbol, args.start, args.end, "1d")  # errors already mapped above
-    stamps = whole.index
+    try:  # one read; the same error mapping as the REST endpoint (unknown symbol 404, bad range 422)
+        bars = await market.bars_raw(args.symbol, args.start, args.end, "1d")
+    except UnknownSymbolError as exc:
+        raise NotFoundError("symbol", exc.symbol) from exc
+    except MarketDataError as exc:
+        raise as_validation_error(exc) from exc
+    index = bars.index
+    count = len(bars)
+    latest = [
+        {
+            "timestamp": index[i].isoformat(),
+            "open": float(bars.open[i]),
+            "high": float(bars.high[i]),
+            "low": float(bars.low[i]),
+            "close": float(bars.close[i]),
+            "volume": float(bars.volume[i]),
+        }
+        for i in range(max(0, count - args.last), count)
+    ]
     return {
-        "symbol": latest["symbol"],
-        "count": len(whole),
-        "first": stamps[0].isoformat() if len(whole) else None,
-        "last": stamps[-1].isoformat() if len(whole) else None,
-        "bars": latest["bars"],
+        "symbol": bars.symbol,
+        "count": count,
+        "first": index[0].isoformat() if count else None,
+        "last": index[-1].isoformat() if count else None,
+        "bars": latest,
     }
 
 
