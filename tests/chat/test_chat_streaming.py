@@ -108,3 +108,24 @@ async def test_sse_variant(offline_server: ChatServer) -> None:
             headers=offline_server.headers(),
         )
         assert missing.status_code == 404
+
+
+async def test_turn_is_stored_when_the_websocket_client_leaves_mid_turn(offline_server: ChatServer) -> None:
+    import asyncio
+
+    sid = await create_session(offline_server)
+    async with connect(ws_url(offline_server, sid), additional_headers=offline_server.headers()) as ws:
+        await ws.send(
+            json.dumps({"question": "backtest sma 10/50 on NVDA 2016-2020", "user_roles": ["analyst"]})
+        )
+    # the client is gone before the backtest finished; the turn still completes and is persisted
+    async with httpx.AsyncClient(timeout=30) as client:
+        for _ in range(100):
+            session = (
+                await client.get(f"{offline_server.api}/session/{sid}", headers=offline_server.headers())
+            ).json()
+            if len(session["conversation_history"]) == 2:
+                break
+            await asyncio.sleep(0.2)
+    assert [m["role"] for m in session["conversation_history"]] == ["user", "assistant"]
+    assert session["conversation_history"][1]["metadata"]["backtest_ids"]

@@ -180,11 +180,23 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
         await websocket.close(code=4404)
         return
 
+    client_gone = False
+
+    async def send(message: dict[str, Any]) -> None:
+        # A client leaving mid-turn must not abort the turn: it still finishes and is stored.
+        nonlocal client_gone
+        if client_gone:
+            return
+        try:
+            await websocket.send_json(message)
+        except (WebSocketDisconnect, RuntimeError):
+            client_gone = True
+
     async def on_chunk(text: str) -> None:
-        await websocket.send_json({"type": "chunk", "content": text})
+        await send({"type": "chunk", "content": text})
 
     async def on_progress(text: str) -> None:
-        await websocket.send_json({"type": "progress", "content": text})
+        await send({"type": "progress", "content": text})
 
     try:
         while True:
@@ -213,6 +225,8 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
             except ServiceError as exc:
                 await websocket.send_json({"type": "error", "detail": exc.message})
                 continue
+            if client_gone:
+                return
             await websocket.send_json({"type": "done", **reply.model_dump(mode="json")})
     except WebSocketDisconnect:
         return
