@@ -271,8 +271,8 @@ def main() -> None:
                 f"{v_mem['rss_peak_mb']:,.0f} MB",
                 f"{v_mem['rss_peak_mb'] / q_mem['rss_peak_mb']:,.1f}x",
                 f"< 300 MB {'PASS' if q_mem['rss_peak_mb'] < 300 else 'FAIL'}",
-                f"backtest adds +{q_mem['rss_peak_mb'] - q_mem['rss_before_mb']:,.0f} / "
-                f"+{v_mem['rss_peak_mb'] - v_mem['rss_before_mb']:,.0f} MB to imports+data; "
+                f"after imports+warm-up+data {q_mem['rss_before_mb']:,.0f} / "
+                f"{v_mem['rss_before_mb']:,.0f} MB; "
                 f"tracemalloc peak {q_mem['traced_peak_mb']:,.0f} / {v_mem['traced_peak_mb']:,.0f} MB",
             )
         )
@@ -286,7 +286,8 @@ def main() -> None:
             v_t,
             "<= 1/2 vbt",
             q_t <= v_t / 2,
-            f"best {q_out['best']} (Sharpe {q_out['sharpe']:.3f}) vs {v_out['best']} ({v_out['sharpe']:.3f})",
+            f"best {q_out['best']} (Sharpe {q_out['sharpe']:.3f} √252) "
+            f"vs {v_out['best']} ({v_out['sharpe']:.3f} √365)",
         )
 
     if "c" in args.cases:
