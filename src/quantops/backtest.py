@@ -398,10 +398,13 @@ def sweep(
             chunk = configs[start : start + chunk_rows]
             entries = np.empty((len(chunk), n), dtype=np.bool_)
             exits = np.empty((len(chunk), n), dtype=np.bool_)
-            for row, cfg in enumerate(chunk):
-                entries[row], exits[row] = spec.signals(
-                    arrays.open_, arrays.high, arrays.low, arrays.close, cfg
-                )
+            if spec.signals_many is not None:
+                spec.signals_many(arrays.open_, arrays.high, arrays.low, arrays.close, chunk, entries, exits)
+            else:
+                for row, cfg in enumerate(chunk):
+                    entries[row], exits[row] = spec.signals(
+                        arrays.open_, arrays.high, arrays.low, arrays.close, cfg
+                    )
             results[start : start + len(chunk)] = simulate_many(
                 arrays.open_,
                 arrays.high,

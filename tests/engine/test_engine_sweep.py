@@ -90,3 +90,14 @@ def test_sweep_chunks_and_threads_agree(goog: pd.DataFrame) -> None:
         ).stats
         assert row.sharpe_ratio == pytest.approx(stats["sharpe_ratio"], rel=1e-12)
         assert row.final_equity == pytest.approx(stats["final_equity"], rel=1e-12)
+
+
+def test_ema_sweep_shares_averages_but_matches_single_runs(goog: pd.DataFrame) -> None:
+    table = quantops.sweep(goog, "ema_crossover", {"fast": [3, 8, 13], "slow": [21, 34]}, metric="cagr")
+    assert len(table) == 6
+    for row in table.itertuples():
+        stats = quantops.backtest(
+            goog, {"config_type": "ema_crossover", "fast": row.fast, "slow": row.slow}
+        ).stats
+        assert row.cagr == pytest.approx(stats["cagr"], rel=1e-12)
+        assert row.num_trades == stats["num_trades"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,11 @@ from pydantic_core import PydanticCustomError
 # (open, high, low, close, config) -> (entries, exits): bool arrays, decided on each bar's close.
 SignalFunction = Callable[
     [np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any], tuple[np.ndarray, np.ndarray]
+]
+# (open, high, low, close, configs, entries_out, exits_out) -> None: row k of the (len(configs), n) outputs
+# gets the signals of configs[k]. Optional: lets sweeps share indicator work between configurations.
+ManySignalFunction = Callable[
+    [np.ndarray, np.ndarray, np.ndarray, np.ndarray, Sequence[Any], np.ndarray, np.ndarray], None
 ]
 
 
@@ -64,6 +69,7 @@ class StrategySpec:
     min_bars: Callable[[Any], int]
     describe: Callable[[Any], str]
     title: str
+    signals_many: ManySignalFunction | None = None
 
     def __post_init__(self) -> None:
         assert self.model.model_fields["config_type"].default == self.config_type
@@ -74,3 +80,22 @@ def crossover_signals(fast: np.ndarray, slow: np.ndarray) -> tuple[np.ndarray, n
     from quantops.engine.indicators import crossed_above, crossed_below
 
     return crossed_above(fast, slow), crossed_below(fast, slow)
+
+
+def ma_crossover_many(
+    moving_average: Callable[[np.ndarray, int], np.ndarray],
+    close: np.ndarray,
+    configs: Sequence[Any],
+    entries_out: np.ndarray,
+    exits_out: np.ndarray,
+) -> None:
+    """Crossover signals for many (fast, slow) configs, each distinct moving average computed once."""
+    from quantops.engine.indicators import crossed_above, crossed_below
+
+    averages: dict[int, np.ndarray] = {}
+    for period in {c.fast for c in configs} | {c.slow for c in configs}:
+        averages[period] = moving_average(close, period)
+    for row, config in enumerate(configs):
+        fast, slow = averages[config.fast], averages[config.slow]
+        entries_out[row] = crossed_above(fast, slow)
+        exits_out[row] = crossed_below(fast, slow)

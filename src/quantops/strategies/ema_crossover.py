@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import ValidationInfo, field_validator
@@ -12,6 +13,7 @@ from quantops.strategies.base import (
     StrategyConfigBase,
     StrategySpec,
     crossover_signals,
+    ma_crossover_many,
     period_field,
     require_greater,
 )
@@ -35,6 +37,13 @@ def signals(
     return crossover_signals(ema(close, config.fast), ema(close, config.slow))
 
 
+def signals_many(
+    open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, configs: Sequence[Any],
+    entries_out: np.ndarray, exits_out: np.ndarray,
+) -> None:  # fmt: skip
+    ma_crossover_many(ema, close, configs, entries_out, exits_out)
+
+
 SPEC = StrategySpec(
     config_type="ema_crossover",
     model=EmaCrossoverConfig,
@@ -44,5 +53,6 @@ SPEC = StrategySpec(
     describe=lambda c: (
         f"EMA crossover: buy when EMA({c.fast}) crosses above EMA({c.slow}), sell when it crosses below"
     ),
+    signals_many=signals_many,
     title="EMA crossover",
 )
