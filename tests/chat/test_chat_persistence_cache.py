@@ -250,5 +250,8 @@ async def test_concurrent_writers_never_lose_or_clash_turns(tmp_path: Path, data
         assert [t.seq for t in turns] == list(range(1, 25))
         # each question is directly followed by its own answer
         assert all(turns[k + 1].content == "a" + turns[k].content[1:] for k in range(0, 24, 2))
+        # a stale seq hint (another process wrote meanwhile) is retried with the real numbers
+        stale = await first.record_turns(owner.id, session.id, [{"role": "user", "content": "late"}], 3)
+        assert [t.seq for t in stale] == [25]
     finally:
         await container.db.dispose()

@@ -361,7 +361,9 @@ class ChatService:
         if state.turn_count == 0:
             session_values["title"] = question[:200]
         # One transaction: the turn's messages, the context its references need, the new expiry.
-        rows = await self.repo.record_turns(user.id, state.session_id, pending, **session_values)
+        # The cached seq is exact unless another process wrote this session (then the insert retries).
+        hint = state.turn_count if len(pending) == 2 else None
+        rows = await self.repo.record_turns(user.id, state.session_id, pending, hint, **session_values)
         turn = rows[-1]
         state.history = [
             *state.history,

@@ -27,13 +27,21 @@ class RecordedTurn:
 
 class ChatStore(ChatRepository):
     async def record_turns(
-        self, owner_id: str, session_id: str, turns: list[dict[str, Any]], **session_values: Any
+        self,
+        owner_id: str,
+        session_id: str,
+        turns: list[dict[str, Any]],
+        last_seq_hint: int | None = None,
+        **session_values: Any,
     ) -> list[RecordedTurn]:
-        # Turns of one session are serialized per process; another process writing the same session at
-        # the same moment makes the (session, seq) constraint fire: take the next numbers and retry.
+        """``last_seq_hint``: the last seq this process knows (saves a query); wrong hints are retried.
+
+        Turns of one session are serialized per process; another process writing the same session at
+        the same moment makes the (session, seq) constraint fire: take the next numbers and retry."""
         for attempt in range(_ATTEMPTS):
             try:
-                return await self._record_turns(owner_id, session_id, turns, **session_values)
+                hint = last_seq_hint if attempt == 0 else None
+                return await self._record_turns(owner_id, session_id, turns, hint, **session_values)
             except IntegrityError:
                 if attempt == _ATTEMPTS - 1:
                     raise
@@ -41,18 +49,27 @@ class ChatStore(ChatRepository):
         raise AssertionError("unreachable")
 
     async def _record_turns(
-        self, owner_id: str, session_id: str, turns: list[dict[str, Any]], **session_values: Any
+        self,
+        owner_id: str,
+        session_id: str,
+        turns: list[dict[str, Any]],
+        last_seq_hint: int | None,
+        **session_values: Any,
     ) -> list[RecordedTurn]:
         """Append ``turns`` ({role, content, tool_calls?, meta?}) and update the session, atomically.
 
         Sequence numbers come from the table inside the transaction (the unique (session, seq)
         constraint guards against a concurrent writer in another process)."""
         async with self.db.session() as session:
-            last = (
-                await session.execute(
-                    select(func.coalesce(func.max(ChatTurn.seq), 0)).where(ChatTurn.session_id == session_id)
-                )
-            ).scalar_one()
+            last = last_seq_hint
+            if last is None:
+                last = (
+                    await session.execute(
+                        select(func.coalesce(func.max(ChatTurn.seq), 0)).where(
+                            ChatTurn.session_id == session_id
+                        )
+                    )
+                ).scalar_one()
             now = utcnow()
             values = [
                 {
@@ -72,6 +89,7 @@ class ChatStore(ChatRepository):
                 update(ChatSession)
                 .where(ChatSession.id == session_id, ChatSession.owner_id == owner_id)
                 .values(**session_values, updated_at=now)
+                .execution_options(synchronize_session=False)
             )
             await session.commit()
             return [RecordedTurn(v["seq"], v["created_at"]) for v in values]
