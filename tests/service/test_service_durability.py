@@ -112,3 +112,29 @@ def test_sigkill_mid_job_then_restart(
             report = httpx.get(f"{restarted.url}/api/v1/backtests/{bid}/report", headers=headers, timeout=10)
             assert report.status_code == 200
     assert "job recovery: re-queued" in restarted.log()
+
+
+async def test_killed_worker_process_is_replaced_and_job_rerun(service_container) -> None:
+    """SIGKILL of the local worker process mid-job: the pool is replaced and the job runs again."""
+    from quantops.services.schemas import BacktestCreate
+
+    container = service_container
+    alice = await container.users.authenticate(container.test_users["alice"].api_key)
+    request = BacktestCreate(strategy_config=SMA, symbol="AAPL", generate_report=True)
+    ids = [(await container.backtests.submit(alice, request)).id for _ in range(3)]
+    victim = None
+    deadline = time.monotonic() + 120
+    while victim is None and time.monotonic() < deadline:
+        for row in await container.backtests.repo.unfinished():
+            if row.status == "running" and datetime.now(UTC) - row.started_at < timedelta(milliseconds=150):
+                victim = row.id
+                break
+        else:
+            await asyncio.sleep(0.01)
+    assert victim is not None
+    for process in list(container.jobs._executor._processes.values()):  # the pool's worker processes
+        os.kill(process.pid, signal.SIGKILL)
+    finals = {bid: await container.backtests.wait(alice, bid, timeout=120) for bid in ids}
+    assert all(b.status == "completed" for b in finals.values()), finals
+    assert finals[victim].attempts == 2
+    assert sum(b.attempts for b in finals.values()) == len(ids) + 1

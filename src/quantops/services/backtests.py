@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +122,6 @@ class BacktestsService:
         stored = await self.repo.result(backtest_id)
         if stored is None:
             raise NotFoundError("backtest result", backtest_id)
-        from datetime import UTC, datetime
-
         equity = [
             (datetime.fromtimestamp(t / 1000, tz=UTC), float(v) if v is not None else float("nan"))
             for t, v in zip(stored.equity["t"], stored.equity["v"], strict=True)

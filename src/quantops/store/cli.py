@@ -11,11 +11,14 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from quantops.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from quantops.services.users import UsersService
 
 T = TypeVar("T")
 
@@ -116,7 +119,7 @@ def users_ensure_default() -> None:
     name = settings.default_user_name
     key_file = default_key_file(settings)
 
-    async def ensure(users):  # type: ignore[no-untyped-def]
+    async def ensure(users: UsersService) -> tuple[str | None, bool]:
         existing = await users.get_by_name(name)
         if existing is None:
             created = await users.create(name, [settings.default_user_role], label="default")
