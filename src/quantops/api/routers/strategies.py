@@ -42,7 +42,29 @@ async def validate_strategy(
     summary="Create a strategy",
     responses={409: {"description": "name already used"}},
 )
-async def create_strategy(body: StrategyCreate, user: CurrentUser, container: ContainerDep) -> StrategyOut:
+async def create_strategy(
+    body: Annotated[
+        StrategyCreate,
+        Body(
+            openapi_examples={
+                "sma": {
+                    "summary": "SMA crossover",
+                    "value": {
+                        "name": "SMA 10/20",
+                        "description": "golden cross",
+                        "config": {"config_type": "sma_crossover", "fast": 10, "slow": 20},
+                    },
+                },
+                "rsi": {
+                    "summary": "RSI mean reversion",
+                    "value": {"name": "RSI 14", "config": {"config_type": "rsi_mean_reversion"}},
+                },
+            }
+        ),
+    ],
+    user: CurrentUser,
+    container: ContainerDep,
+) -> StrategyOut:
     return await container.strategies.create(user, body)
 
 
