@@ -19,6 +19,8 @@ from quantops.chat.planner import (
 TODAY = date(2026, 11, 27)
 SMA_10_50 = {"config_type": "sma_crossover", "fast": 10, "slow": 50}
 RSI_14 = {"config_type": "rsi_mean_reversion", "rsi_period": 14, "oversold": 30, "overbought": 70}
+STABLE = ["volatility", "max_drawdown", "sharpe_ratio"]
+PROFIT = ["total_return", "cagr"]
 # What earlier turns of a session left behind (see context_after).
 CTX: dict[str, Any] = {
     "last_backtest_id": "42",
@@ -422,7 +424,7 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         "compare them again by win rate",
         CTX,
         "compare_strategies",
-        {"strategy_ids": ["3", "5"], "metrics": ["win_rate"]},
+        {"strategy_ids": ["3", "5"], "metrics": ["win_rate"], "fallback_symbol": "MSFT"},
     ),
     (
         "전략 3번과 5번을 샤프 기준으로 비교해줘",
@@ -441,7 +443,7 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         "같은 전략들 승률로 다시 비교해줘",
         CTX,
         "compare_strategies",
-        {"strategy_ids": ["3", "5"], "metrics": ["win_rate"]},
+        {"strategy_ids": ["3", "5"], "metrics": ["win_rate"], "fallback_symbol": "MSFT"},
     ),
     # --- cache_status
     ("캐시 상태는?", None, "cache_status", {}),
@@ -531,6 +533,112 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         {"strategy_config": SMA_10_50, "symbol": "GOOG", "start": "2018-01-01", "end": "2022-12-31"},
     ),
     ("아까 그 백테스트 어떻게 됐어?", CTX, "get_backtest", {"backtest_id": "42"}),
+    # --- "my last N strategies" (the tool resolves the ids), metric focus, common-ground symbol
+    (
+        "compare my last three strategies — which is most stable?",
+        CTX,
+        "compare_strategies",
+        {"latest_n": 3, "metrics": STABLE, "fallback_symbol": "MSFT"},
+    ),
+    (
+        "최근 전략 3개 비교해줘, 어떤 게 가장 안정적이야?",
+        CTX,
+        "compare_strategies",
+        {"latest_n": 3, "metrics": STABLE, "fallback_symbol": "MSFT"},
+    ),
+    (
+        "compare my last three strategies — which is most stable?",
+        None,
+        "compare_strategies",
+        {"latest_n": 3, "metrics": STABLE},
+    ),
+    (
+        "최근 전략 3개 비교해줘, 어떤 게 가장 안정적이야?",
+        None,
+        "compare_strategies",
+        {"latest_n": 3, "metrics": STABLE},
+    ),
+    (
+        "compare my last 2 strategies by sharpe",
+        None,
+        "compare_strategies",
+        {"latest_n": 2, "metrics": ["sharpe_ratio"]},
+    ),
+    ("마지막 두 전략 비교해줘", None, "compare_strategies", {"latest_n": 2}),
+    (
+        "which of my last four strategies is most profitable?",
+        None,
+        "compare_strategies",
+        {"latest_n": 4, "metrics": PROFIT},
+    ),
+    (
+        "최근 전략 네 개 중에 어느 게 수익이 가장 좋아?",
+        None,
+        "compare_strategies",
+        {"latest_n": 4, "metrics": PROFIT},
+    ),
+    (
+        "compare the last five strategies on AAPL",
+        CTX,
+        "compare_strategies",
+        {"latest_n": 5, "symbol": "AAPL"},
+    ),
+    ("최근 세 전략을 NVDA로 비교해줘", CTX, "compare_strategies", {"latest_n": 3, "symbol": "NVDA"}),
+    (
+        "compare my 3 most recent strategies on SPY 2018-2022, which is safest?",
+        None,
+        "compare_strategies",
+        {"latest_n": 3, "metrics": STABLE, "symbol": "SPY", "start": "2018-01-01", "end": "2022-12-31"},
+    ),
+    (
+        "최근에 만든 전략 두 개를 샤프 기준으로 비교",
+        None,
+        "compare_strategies",
+        {"latest_n": 2, "metrics": ["sharpe_ratio"]},
+    ),
+    (
+        "compare my latest two strategies on drawdown and volatility",
+        None,
+        "compare_strategies",
+        {"latest_n": 2, "metrics": ["max_drawdown", "volatility"]},
+    ),
+    (
+        "마지막 전략 2개 MDD랑 변동성 비교해줘",
+        None,
+        "compare_strategies",
+        {"latest_n": 2, "metrics": ["max_drawdown", "volatility"]},
+    ),
+    (
+        "my last 3 strategies: which one is the most stable?",
+        CTX,
+        "compare_strategies",
+        {"latest_n": 3, "metrics": STABLE, "fallback_symbol": "MSFT"},
+    ),
+    (
+        "최근 전략 다섯 개 중 가장 안정적인 건?",
+        CTX,
+        "compare_strategies",
+        {"latest_n": 5, "metrics": STABLE, "fallback_symbol": "MSFT"},
+    ),
+    (
+        "compare strategies 3 and 5 on MSFT by cagr",
+        None,
+        "compare_strategies",
+        {"strategy_ids": ["3", "5"], "metrics": ["cagr"], "symbol": "MSFT"},
+    ),
+    (
+        "전략 3번과 5번 중 어느 게 더 안정적이야? 비교해줘",
+        None,
+        "compare_strategies",
+        {"strategy_ids": ["3", "5"], "metrics": STABLE},
+    ),
+    ("compare my last three strategies", None, "compare_strategies", {"latest_n": 3}),
+    (
+        "최근 전략 3개 수익성 비교",
+        CTX,
+        "compare_strategies",
+        {"latest_n": 3, "metrics": PROFIT, "fallback_symbol": "MSFT"},
+    ),
 ]
 
 

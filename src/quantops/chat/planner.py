@@ -185,6 +185,7 @@ _LOWER_SYMBOL = re.compile(r"\b(?:on|for|of)\s+([a-z]{1,5}(?:[.\-][a-z]{1,4})?)\
 _LOWER_STOP = {
     "it", "the", "my", "me", "a", "all", "sma", "ema", "rsi", "macd", "that", "this", "same", "them",
     "data", "price", "bars", "us", "each", "both", "those", "these", "one", "two", "three", "sharp",
+    "mine", "four", "five",
 }  # fmt: skip
 
 
@@ -360,12 +361,76 @@ _METRICS: list[tuple[str, re.Pattern[str]]] = [
     ("sharpe_ratio", re.compile(r"sharpe|샤프", re.I)),
     ("sortino_ratio", re.compile(r"sortino|소르티노", re.I)),
     ("calmar_ratio", re.compile(r"calmar|칼마", re.I)),
-    ("max_drawdown", re.compile(r"drawdown|\bmdd\b|낙폭|드로다운", re.I)),
+    ("max_drawdown", re.compile(r"drawdown|\bmdd(?![a-z])|낙폭|드로다운", re.I)),
     ("win_rate", re.compile(r"win\s*rate|승률", re.I)),
     ("volatility", re.compile(r"volatility|변동성", re.I)),
     ("cagr", re.compile(r"\bcagr\b|연평균|annual(?:ized)?\s*return|연\s*수익률", re.I)),
     ("total_return", re.compile(r"total\s*return|\breturns?\b|수익률|수익", re.I)),
 ]
+
+
+# "which is most stable?" / "가장 안정적" → rank on risk; "most profitable" / "가장 수익" → on returns.
+STABILITY_METRICS: tuple[str, ...] = ("volatility", "max_drawdown", "sharpe_ratio")
+PROFIT_METRICS: tuple[str, ...] = ("total_return", "cagr")
+_STABILITY = re.compile(
+    r"\bstab(?:le|ility)\b|\bstead(?:y|iest|ier)\b|\bsafe(?:st|r)?\b|\bleast\s+risky\b|\blowest\s+risk\b"
+    r"|안정|안전|위험(?:이|도가)?\s*(?:가장\s*)?(?:적|낮)",
+    re.I,
+)
+_PROFIT = re.compile(
+    r"\bmost\s+profitable\b|\bprofitab(?:le|ility)\b|\b(?:best|highest)\s+returns?\b|\bearn(?:s|ed)?\s+(?:the\s+)?most\b"
+    r"|수익성|가장\s*수익|제일\s*수익|수익이?\s*(?:가장|제일)|(?:가장|제일)\s*많이\s*벌",
+    re.I,
+)
+
+
+def parse_metric_focus(text: str) -> list[str]:
+    """Ranking metrics implied by the question's focus (stability or profit), empty when none."""
+    if _STABILITY.search(text):
+        return list(STABILITY_METRICS)
+    if _PROFIT.search(text):
+        return list(PROFIT_METRICS)
+    return []
+
+
+_COUNT_WORDS: dict[str, int] = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "한": 1, "하나": 1, "두": 2, "둘": 2,
+    "세": 3, "셋": 3, "네": 4, "넷": 4, "다섯": 5,
+}  # fmt: skip
+_COUNT = r"(\d{1,2}|one|two|three|four|five|다섯|하나|한|두|둘|세|셋|네|넷)"
+_LATEST_STRATEGIES = [
+    # "my last three strategies", "the latest 2 strategies", "last 3 saved strategies"
+    re.compile(
+        r"\b(?:last|latest|newest|most\s+recent|recent)\s+" + _COUNT
+        + r"\s+(?:(?:saved|created|new)\s+)?strateg(?:y|ies)\b",
+        re.I,
+    ),
+    # "the three most recent strategies", "3 newest strategies"
+    re.compile(
+        r"\b" + _COUNT + r"\s+(?:most\s+recent|latest|newest|last|recent)\s+(?:(?:saved|created)\s+)?strateg",
+        re.I,
+    ),
+    # "최근 3개 전략", "마지막 두 전략", "최근에 만든 세 개의 전략"
+    re.compile(
+        r"(?:최근|마지막|최신)(?:에)?\s*(?:(?:만든|저장한|생성한|등록한)\s*)?" + _COUNT
+        + r"\s*(?:개\s*)?(?:의\s*)?전략"
+    ),
+    # "최근 전략 3개", "최근 만든 전략 두 개", "마지막 전략 2개"
+    re.compile(
+        r"(?:최근|마지막|최신)(?:에)?\s*(?:(?:만든|저장한|생성한|등록한)\s*)?전략(?:들)?\s*" + _COUNT
+        + r"\s*(?:개|가지)"
+    ),
+]  # fmt: skip
+
+
+def parse_latest_count(text: str) -> int | None:
+    """N of "my last N strategies" / "최근 전략 N개" (digits or number words), None when not said."""
+    for pattern in _LATEST_STRATEGIES:
+        match = pattern.search(text)
+        if match:
+            word = match.group(1).lower()
+            return int(word) if word.isdigit() else _COUNT_WORDS[word]
+    return None
 
 
 def parse_metrics(text: str) -> list[str]:
@@ -573,16 +638,10 @@ def plan(text: str, context: dict[str, Any] | None = None, today: date | None = 
     if _has(_HELP, text) and not strategy and not symbol:
         return build("help", {})
 
-    if _has(_COMPARE, text):
-        ids = parse_strategy_ids(text)
-        used: list[str] = []
-        if len(ids) < 2 and _has(_REFERENCE, text) and context.get("last_strategy_ids"):
-            ids, used = list(context["last_strategy_ids"]), ["strategy_ids"]
-        metrics = parse_metrics(text)
-        args: dict[str, Any] = {"strategy_ids": ids, "natural_language_query": text}
-        if metrics:
-            args["metrics"] = metrics
-        return build("compare_strategies", args, [] if len(ids) >= 2 else ["strategy_ids"], used)
+    latest_n = parse_latest_count(text)
+    asks_which = _has(r"\bwhich\b|\bbest\b|어떤|어느|뭐가|무엇이|제일|가장", text)
+    if _has(_COMPARE, text) or (latest_n is not None and (asks_which or parse_metric_focus(text))):
+        return _plan_compare(text, latest_n, symbol, context, today, language)
 
     if _has(_CACHE, text):
         return build("cache_status", {})
@@ -641,6 +700,51 @@ def plan(text: str, context: dict[str, Any] | None = None, today: date | None = 
     if symbol and not _has(_RUN, text):
         return build("market_data", {"symbol": symbol})
     return build("help", {})
+
+
+def _plan_compare(
+    text: str,
+    latest_n: int | None,
+    symbol: str | None,
+    context: dict[str, Any],
+    today: date,
+    language: Language,
+) -> Plan:
+    """compare_strategies: explicit ids, "my last N strategies" (resolved by the tool when it runs), or
+    the ids of the previous comparison; ranking metrics from the text; the common-ground symbol."""
+    args: dict[str, Any] = {}
+    used: list[str] = []
+    missing: list[str] = []
+    ids: list[str] = [] if latest_n is not None else parse_strategy_ids(text)
+    if latest_n is not None:
+        args["latest_n"] = latest_n
+    elif len(ids) < 2 and _has(_REFERENCE, text) and context.get("last_strategy_ids"):
+        ids, used = list(context["last_strategy_ids"]), ["strategy_ids"]
+    if latest_n is None:
+        args["strategy_ids"] = ids
+        if len(ids) < 2:
+            missing.append("strategy_ids")
+    metrics = parse_metric_focus(text)
+    metrics += [name for name in parse_metrics(text) if name not in metrics]
+    if metrics:
+        args["metrics"] = metrics
+    args["natural_language_query"] = text
+    # Common ground: a symbol said here binds the comparison to it; otherwise the session's last symbol
+    # is only a fallback, used when some strategy has no completed backtest to compare.
+    start, end = parse_period(text, today)
+    if symbol:
+        args["symbol"] = symbol
+    elif context.get("last_symbol"):
+        key = "symbol" if (start or end) else "fallback_symbol"
+        args[key] = context["last_symbol"]
+        used.append(key)
+    elif start or end:
+        missing.append("symbol")
+    if start is not None:
+        args["start"] = start.isoformat()
+    if end is not None:
+        args["end"] = end.isoformat()
+    return Plan("compare_strategies", args, language, missing, used)
 
 
 def _plan_run(
@@ -716,8 +820,14 @@ def context_after(intent: str, args: dict[str, Any], result: dict[str, Any] | No
     elif intent == "create_strategy" and result and result.get("id") is not None:
         updates["last_strategy_id"] = result["id"]
         updates["last_strategy_config"] = None
-    elif intent == "compare_strategies" and args.get("strategy_ids"):
-        updates["last_strategy_ids"] = list(args["strategy_ids"])
+    elif intent == "compare_strategies":
+        # "my last 3 strategies" is resolved by the tool: the ids compared are in its result.
+        ids = (result or {}).get("strategy_ids") or args.get("strategy_ids")
+        if ids:
+            updates["last_strategy_ids"] = list(ids)
+        symbol = (result or {}).get("symbol")
+        if symbol:
+            updates["last_symbol"] = symbol
     elif intent == "market_data" and args.get("symbol"):
         updates["last_symbol"] = args["symbol"]
     return updates

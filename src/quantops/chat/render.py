@@ -39,8 +39,10 @@ _SLOT_QUESTIONS: dict[str, dict[Language, str]] = {
         "ko": "어떤 백테스트인가요? id를 알려주세요 ('백테스트 목록'으로 확인할 수 있어요).",
     },
     "strategy_ids": {
-        "en": "which strategies? Give 2-5 strategy ids (see 'list strategies').",
-        "ko": "어떤 전략들을 비교할까요? 전략 id를 2~5개 알려주세요 ('전략 목록'으로 확인).",
+        "en": "which strategies? Give 2-5 strategy ids (see 'list strategies') or say "
+        "'my last 3 strategies'.",
+        "ko": "어떤 전략들을 비교할까요? 전략 id를 2~5개 알려주시거나 '최근 전략 3개'처럼 말해 주세요 "
+        "('전략 목록'으로 확인).",
     },
     "config": {
         "en": "which strategy config (e.g. 'sma 10/50')?",
@@ -80,6 +82,39 @@ def ask_for(missing: list[str], language: Language) -> str:
     questions = [_SLOT_QUESTIONS.get(slot, {"en": slot, "ko": slot})[language] for slot in missing]
     prefix = "조금 더 알려주세요 — " if language == "ko" else "I need a bit more: "
     return prefix + " ".join(questions)
+
+
+def ask_compare_symbol(
+    strategies: list[str], language: Language, latest_n: int | None = None, ids: list[str] | None = None
+) -> str:
+    """The comparison needs backtests that do not exist yet: ask on which symbol to run them, with an
+    example the planner understands (the same strategies, plus a symbol)."""
+    names = ", ".join(f"'{name}'" for name in strategies)
+    if language == "ko":
+        target = f"최근 전략 {latest_n}개를" if latest_n else f"전략 {', '.join(ids or ['<id>', '<id>'])}를"
+        return (
+            f"비교하려면 백테스트가 필요한데, {names} 전략에는 완료된 백테스트가 아직 없어요. "
+            f"어떤 종목으로 백테스트해서 비교할까요? 예: '{target} AAPL로 비교해줘' "
+            "(기간도 붙일 수 있어요: 'AAPL 2018-2022')."
+        )
+    target = (
+        f"my last {latest_n} strategies"
+        if latest_n
+        else f"strategies {' and '.join(ids or ['<id>', '<id>'])}"
+    )
+    return (
+        f"To compare them I need backtests, and {names} "
+        f"{'has' if len(strategies) == 1 else 'have'} no completed backtest yet. Which symbol should I "
+        f"run them on? For example: 'compare {target} on AAPL' (a period works too: 'on AAPL 2018-2022')."
+    )
+
+
+def needs_tool_text(tool: str, reason: str, roles: frozenset[str], language: Language) -> str:
+    """A tool call refused because it would need ``tool``, which the roles do not allow."""
+    base = denied_text([tool], roles, language)
+    if language == "ko":
+        return f"{base} 비교하려면 새 백테스트를 실행해야 해요 ({reason})."
+    return f"{base} The comparison would have to run new backtests ({reason})."
 
 
 def denied_text(tools: list[str], roles: frozenset[str], language: Language) -> str:
@@ -223,26 +258,67 @@ def render_created(result: dict[str, Any], language: Language) -> str:
     return f"Saved strategy '{result.get('name')}' (id {result.get('id')}, {label})."
 
 
+# Comparison metrics: label per language and whether the value is a percentage (docs/analysis.md units).
+COMPARISON_METRICS: dict[str, tuple[dict[Language, str], bool]] = {
+    "total_return": ({"en": "total return", "ko": "총 수익률"}, True),
+    "cagr": ({"en": "CAGR", "ko": "연평균 수익률"}, True),
+    "sharpe_ratio": ({"en": "Sharpe", "ko": "샤프"}, False),
+    "sortino_ratio": ({"en": "Sortino", "ko": "소르티노"}, False),
+    "max_drawdown": ({"en": "max drawdown", "ko": "최대 낙폭"}, True),
+    "calmar_ratio": ({"en": "Calmar", "ko": "칼마"}, False),
+    "win_rate": ({"en": "win rate", "ko": "승률"}, True),
+    "volatility": ({"en": "volatility", "ko": "변동성"}, True),
+}
+
+
+def format_metric(name: str, value: Any, language: Language) -> str:
+    """``Sharpe 0.85`` / ``변동성 12.34%``; an undefined figure is said to be undefined, never made up."""
+    labels, percent = COMPARISON_METRICS.get(name, ({"en": name, "ko": name}, False))
+    if not isinstance(value, int | float):
+        return f"{labels[language]} {'없음' if language == 'ko' else 'n/a'}"
+    return f"{labels[language]} {_pct(value) if percent else _ratio(value)}"
+
+
 def render_comparison(result: dict[str, Any], language: Language) -> str:
-    lines = []
-    ranking = result.get("ranking") or []
+    ko = language == "ko"
+    ranking = [entry for entry in result.get("ranking") or [] if isinstance(entry, dict)]
+    compared = {s.get("strategy_id"): s for s in result.get("strategies") or [] if isinstance(s, dict)}
+    lines: list[str] = []
     if ranking:
-        lines.append("순위:" if language == "ko" else "Ranking:")
-        for position, entry in enumerate(ranking, start=1):
-            if isinstance(entry, dict):
-                name = entry.get("name") or entry.get("strategy_name") or entry.get("strategy_id")
-                rank = entry.get("rank", position)
-                lines.append(f"{rank}. {name}")
-            else:
-                lines.append(f"{position}. {entry}")
+        metric_names = list(ranking[0].get("metric_ranks") or {})
+        by = ", ".join(
+            COMPARISON_METRICS.get(m, ({"en": m, "ko": m}, False))[0][language] for m in metric_names
+        )
+        # The common symbol: the requested one, else the one all picked backtests share (if any).
+        symbols = {s.get("symbol") for s in compared.values()}
+        symbol = result.get("symbol") or (next(iter(symbols)) if len(symbols) == 1 else None)
+        where = f" ({symbol})" if symbol else ""
+        if ko:
+            lines.append(f"전략 {len(ranking)}개 비교{where} — 순위 기준: {by} (1위가 가장 좋음):")
+        else:
+            lines.append(f"Compared {len(ranking)} strategies{where} by {by} (1 = best):")
+        for entry in ranking:
+            strategy_id = entry.get("strategy_id")
+            item = compared.get(strategy_id, {})
+            values = item.get("metrics") or {}
+            numbers = ", ".join(format_metric(m, values.get(m), language) for m in metric_names)
+            score = entry.get("composite_score")
+            score_text = f"{float(score):.2f}" if isinstance(score, int | float) else "?"
+            composite = f"종합 점수 {score_text}" if ko else f"composite {score_text}"
+            lines.append(f"{entry.get('rank')}. {entry.get('name')} ({strategy_id}): {numbers}; {composite}")
+    ran = result.get("ran_backtests") or []
+    if ran:
+        symbol = result.get("symbol") or ""
+        if ko:
+            lines.append(f"완료된 백테스트가 없던 전략은 {symbol}에서 새로 백테스트했어요 ({len(ran)}개).")
+        else:
+            lines.append(f"Ran {len(ran)} new backtest{'s' if len(ran) != 1 else ''} on {symbol} first.")
     for key in ("summary", "recommendation"):
         if result.get(key):
             lines.append(str(result[key]))
     if result.get("report_url"):
-        lines.append(("리포트: " if language == "ko" else "Report: ") + str(result["report_url"]))
-    return "\n".join(lines) or (
-        "비교 결과가 비어 있어요." if language == "ko" else "The comparison came back empty."
-    )
+        lines.append(("리포트: " if ko else "Report: ") + str(result["report_url"]))
+    return "\n".join(lines) or ("비교 결과가 비어 있어요." if ko else "The comparison came back empty.")
 
 
 def render_cache(result: dict[str, Any], language: Language) -> str:

@@ -337,7 +337,9 @@ class ChatService:
                     await on_chunk(piece)
 
         self.turns_total[engine] += 1
-        denied = sorted({o.name for o in outcomes if o.denied})
+        denied = sorted(
+            {o.name for o in outcomes if o.denied} | {tool for o in outcomes for tool in o.denied_tools}
+        )
         if denied and engine == "llm":  # the model may not say it: the refusal is always spelled out
             answer = f"{answer}\n\n{render.denied_text(denied, roles, language)}"
         backtest_ids = [
@@ -415,6 +417,13 @@ class ChatService:
             args.setdefault("generate_report", True)  # the answer links the tear sheet (equity, drawdown)
         outcome = await self.registry.call(planned.intent, args, ctx, allowed)
         outcomes.append(outcome)
+        if not outcome.ok and outcome.missing == "symbol" and planned.intent == "compare_strategies":
+            metadata["missing_slots"] = ["symbol"]
+            return render.ask_compare_symbol(
+                outcome.missing_details, language, args.get("latest_n"), args.get("strategy_ids")
+            )
+        if not outcome.ok and outcome.denied_tools:
+            return render.needs_tool_text(outcome.denied_tools[0], outcome.error or "", roles, language)
         if not outcome.ok:
             return render.error_text(planned.intent, outcome.error or "error", language)
         assert outcome.result is not None

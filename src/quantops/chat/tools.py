@@ -10,17 +10,19 @@ request names *and* the server granted to the user; none left means ``viewer``.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from quantops.data.errors import MarketDataError, UnknownSymbolError
 from quantops.services.comparison import StrategyComparisonRequest
-from quantops.services.errors import NotFoundError, ServiceError
+from quantops.services.errors import NotFoundError, ServiceError, ValidationFailed
 from quantops.services.market_data import as_validation_error
 from quantops.services.schemas import BacktestCreate, StrategyCreate, Symbol, UserContext
 
@@ -93,6 +95,54 @@ class MarketDataArgs(_Args):
     last: int = Field(default=5, ge=1, le=100, description="how many of the latest bars to return")
 
 
+class CompareStrategiesArgs(StrategyComparisonRequest):
+    """The REST comparison request, plus what a chat names instead of ids: "my last N strategies"
+    (``latest_n``, resolved to the caller's N newest strategies when the tool runs) and a fallback
+    symbol to run missing backtests on (the session's last symbol)."""
+
+    strategy_ids: list[str] | None = Field(  # type: ignore[assignment]
+        default=None, min_length=2, max_length=5, description="2-5 of your strategy ids (or latest_n)"
+    )
+    latest_n: int | None = Field(
+        default=None, ge=2, le=5, description="compare your N newest strategies instead of strategy_ids"
+    )
+    fallback_symbol: Symbol | None = Field(
+        default=None,
+        description="symbol to run backtests on, used only when some strategy has no completed backtest",
+    )
+
+    @field_validator("strategy_ids")
+    @classmethod
+    def _unique_ids(cls, ids: list[str] | None) -> list[str] | None:
+        if ids is not None and len(set(ids)) != len(ids):
+            raise ValueError("strategy_ids must be unique")
+        return ids
+
+    @model_validator(mode="after")
+    def _ids_or_latest(self) -> CompareStrategiesArgs:
+        if (self.strategy_ids is None) == (self.latest_n is None):
+            raise ValueError("give either strategy_ids or latest_n")
+        return self
+
+
+class MissingSlot(ValidationFailed):
+    """The tool needs one more thing from the user (the chat asks for it instead of failing)."""
+
+    def __init__(self, slot: str, message: str, details: list[str] | None = None) -> None:
+        super().__init__(slot, "missing", message)
+        self.details = details or []
+
+
+class NeedsTool(ServiceError):
+    """The call would have to use another tool the caller's roles do not allow."""
+
+    status_code = 403
+
+    def __init__(self, tool: str, message: str) -> None:
+        super().__init__(message)
+        self.tool = tool
+
+
 # ---- registry -----------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ToolContext:
@@ -101,6 +151,8 @@ class ToolContext:
     # Progress of long tools (a started backtest) for streaming clients; language of the question.
     progress: Callable[[str], Awaitable[None]] | None = None
     language: str = "en"
+    # Tools the effective roles allow (set by ToolRegistry.call): a tool that needs another one checks it.
+    allowed: frozenset[str] | None = None
 
 
 Handler = Callable[[ToolContext, Any], Awaitable[dict[str, Any]]]
@@ -134,6 +186,11 @@ class ToolOutcome:
     error: str | None = None
     denied: bool = False
     status_code: int | None = None
+    # A slot the user must still give (e.g. "symbol"), with the details for the question.
+    missing: str | None = None
+    missing_details: list[str] = field(default_factory=list)
+    # Other tools this call needed but the roles refused (reported in denied_tools).
+    denied_tools: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"tool": self.name, "arguments": self.args, "ok": self.ok}
@@ -184,8 +241,23 @@ class ToolRegistry:
             args = tool.args_model.model_validate(raw_args)
         except ValidationError as exc:
             return ToolOutcome(name, raw_args, ok=False, error=_validation_message(exc), status_code=422)
+        ctx = dataclasses.replace(ctx, allowed=allowed)
         try:
             result = await tool.handler(ctx, args)
+        except MissingSlot as exc:
+            return ToolOutcome(
+                name,
+                raw_args,
+                ok=False,
+                error=exc.message,
+                status_code=exc.status_code,
+                missing=exc.field,
+                missing_details=exc.details,
+            )
+        except NeedsTool as exc:
+            return ToolOutcome(
+                name, raw_args, ok=False, error=exc.message, status_code=403, denied_tools=[exc.tool]
+            )
         except ServiceError as exc:
             return ToolOutcome(name, raw_args, ok=False, error=exc.message, status_code=exc.status_code)
         except (ValueError, LookupError) as exc:  # data-layer errors carry user-facing messages
@@ -253,11 +325,73 @@ async def _create_strategy(ctx: ToolContext, args: StrategyCreate) -> dict[str, 
     return _dump(await ctx.container.strategies.create(ctx.user, args))
 
 
-async def _compare_strategies(ctx: ToolContext, args: StrategyComparisonRequest) -> dict[str, Any]:
+async def _latest_strategies(ctx: ToolContext, count: int) -> list[Any]:
+    """The caller's ``count`` newest strategies, oldest of them first (the order they were made)."""
+    strategies = await ctx.container.strategies.list(ctx.user)  # newest first
+    if len(strategies) < count:
+        raise ValidationFailed(
+            "latest_n",
+            "too_few_strategies",
+            f"you asked for your last {count} strategies but have {len(strategies)}; create more or "
+            "name the strategy ids",
+        )
+    return list(reversed(strategies[:count]))
+
+
+async def _has_backtest(ctx: ToolContext, strategy_id: str, args: CompareStrategiesArgs) -> bool:
+    """Whether the comparison finds a completed backtest of the strategy on its common ground."""
+    page = await ctx.container.backtests.list(
+        ctx.user, status="completed", strategy_id=strategy_id, symbol=args.symbol, limit=200
+    )
+    return any(
+        (args.start is None or b.start == args.start) and (args.end is None or b.end == args.end)
+        for b in page.items
+    )
+
+
+async def _compare_strategies(ctx: ToolContext, args: CompareStrategiesArgs) -> dict[str, Any]:
     comparison = getattr(ctx.container, "comparison", None)
     if comparison is None:
         raise ServiceError("strategy comparison is not available on this server yet")
-    return _dump(await comparison.compare(ctx.user, args))
+    if args.latest_n is not None:
+        strategies = await _latest_strategies(ctx, args.latest_n)
+    else:  # the caller's own (404 otherwise) before anything runs
+        ids = args.strategy_ids or []
+        strategies = list(await asyncio.gather(*(ctx.container.strategies.get(ctx.user, i) for i in ids)))
+    ids = [s.id for s in strategies]
+    has_backtest = await asyncio.gather(*(_has_backtest(ctx, i, args) for i in ids))
+    without = [s.name for s, ok in zip(strategies, has_backtest, strict=True) if not ok]
+    symbol, symbol_source = args.symbol, "request" if args.symbol else None
+    if without and symbol is None:
+        if args.fallback_symbol is None:
+            raise MissingSlot(
+                "symbol",
+                f"{', '.join(without)} ha{'s' if len(without) == 1 else 've'} no completed backtest; "
+                "name a symbol to run the comparison on",
+                without,
+            )
+        symbol, symbol_source = args.fallback_symbol, "fallback"
+    if without and ctx.allowed is not None and "run_backtest" not in ctx.allowed:
+        raise NeedsTool(
+            "run_backtest",
+            f"comparing needs new backtests of {', '.join(without)}, and your roles may not run backtests",
+        )
+    request = StrategyComparisonRequest.model_validate(
+        {
+            **args.model_dump(exclude={"latest_n", "fallback_symbol", "strategy_ids", "symbol"}),
+            "strategy_ids": ids,
+            "symbol": symbol if without or args.symbol else None,
+        }
+    )
+    result = _dump(await comparison.compare(ctx.user, request))
+    # What the chat resolved, so replies and later turns ("compare them again") can refer to it.
+    result.update(
+        strategy_ids=ids,
+        symbol=request.symbol,
+        symbol_source=symbol_source if request.symbol else None,
+        strategies_without_backtest=without,
+    )
+    return result
 
 
 async def _cache_status(ctx: ToolContext, args: NoArgs) -> dict[str, Any]:
@@ -334,8 +468,10 @@ def build_registry(backtest_wait_seconds: float = 20.0) -> ToolRegistry:
             ),
             Tool(
                 "compare_strategies",
-                "Compare 2-5 of the user's strategies on real backtest results by the given metrics.",
-                StrategyComparisonRequest,
+                "Compare 2-5 of the user's strategies (strategy_ids, or latest_n = their N newest) on real "
+                "backtest results by the given metrics; symbol sets common ground (missing backtests are "
+                "run), fallback_symbol is used only when a strategy has no completed backtest.",
+                CompareStrategiesArgs,
                 _compare_strategies,
             ),
             Tool(
