@@ -160,11 +160,20 @@ def test_compare_latest_asks_for_a_symbol_when_none_is_known(
     assert "'최근 전략 2개를 AAPL로 비교해줘'" in korean["answer"]
     # Nothing was invented and nothing ran.
     assert "%" not in reply["answer"] and all(not _backtests_of(http, offline_server, i, user) for i in ids)
-    # Naming the symbol completes it.
+    # Answering the question with a symbol completes the pending comparison.
+    answered = _ask(http, offline_server, sid, "MSFT", user)
+    call = answered["tool_calls"][0]
+    assert call["tool"] == "compare_strategies" and call["ok"], answered
+    assert call["arguments"]["latest_n"] == 2 and call["arguments"]["symbol"] == "MSFT"
+    assert call["result"]["strategy_ids"] == ids and len(call["result"]["ran_backtests"]) == 2
+    assert answered["metadata"]["slots_from_context"] == ["pending_compare"]
+    assert "Compared 2 strategies (MSFT)" in answered["answer"]
+    # The question is answered once: a bare symbol later is a price question again.
+    assert _ask(http, offline_server, sid, "MSFT", user)["tool_calls"][0]["tool"] == "market_data"
     done = _ask(http, offline_server, sid, "compare my last two strategies on MSFT by sharpe", user)
     assert done["tool_calls"][0]["ok"], done
     assert done["tool_calls"][0]["result"]["strategy_ids"] == ids
-    assert len(done["tool_calls"][0]["result"]["ran_backtests"]) == 2
+    assert done["tool_calls"][0]["result"]["ran_backtests"] == []  # the MSFT backtests exist now
 
 
 def test_compare_tool_rules_on_a_real_store(tmp_path: Path) -> None:

@@ -21,6 +21,10 @@ SMA_10_50 = {"config_type": "sma_crossover", "fast": 10, "slow": 50}
 RSI_14 = {"config_type": "rsi_mean_reversion", "rsi_period": 14, "oversold": 30, "overbought": 70}
 STABLE = ["volatility", "max_drawdown", "sharpe_ratio"]
 PROFIT = ["total_return", "cagr"]
+# After "which symbol should I run them on?" (a comparison waiting for its symbol).
+PENDING: dict[str, Any] = {
+    "pending_compare": {"latest_n": 3, "metrics": STABLE, "natural_language_query": "최근 전략 3개 비교"},
+}
 # What earlier turns of a session left behind (see context_after).
 CTX: dict[str, Any] = {
     "last_backtest_id": "42",
@@ -639,6 +643,22 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         "compare_strategies",
         {"latest_n": 3, "metrics": PROFIT, "fallback_symbol": "MSFT"},
     ),
+    # --- the reply to "which symbol should I run them on?"
+    ("AAPL", PENDING, "compare_strategies", {"latest_n": 3, "metrics": STABLE, "symbol": "AAPL"}),
+    (
+        "on MSFT 2018-2022",
+        PENDING,
+        "compare_strategies",
+        {"latest_n": 3, "metrics": STABLE, "symbol": "MSFT", "start": "2018-01-01", "end": "2022-12-31"},
+    ),
+    ("NVDA로 해줘", PENDING, "compare_strategies", {"latest_n": 3, "metrics": STABLE, "symbol": "NVDA"}),
+    (
+        "GOOG으로 비교해줘",
+        PENDING,
+        "compare_strategies",
+        {"latest_n": 3, "metrics": STABLE, "symbol": "GOOG"},
+    ),
+    ("AAPL 시세 보여줘", PENDING, "market_data", {"symbol": "AAPL"}),
 ]
 
 

@@ -635,6 +635,15 @@ def plan(text: str, context: dict[str, Any] | None = None, today: date | None = 
             intent, {k: v for k, v in args.items() if v is not None}, language, missing or [], used or []
         )
 
+    # The answer to "which symbol should I run them on?" ("AAPL", "on MSFT 2018-2022", "NVDA로 해줘").
+    pending = context.get("pending_compare")
+    if pending and symbol and strategy is None and _is_symbol_answer(text, symbol):
+        args = {k: v for k, v in pending.items() if k not in ("fallback_symbol", "start", "end")}
+        args["symbol"] = symbol
+        start, end = parse_period(text, today)
+        args.update(start=start.isoformat() if start else None, end=end.isoformat() if end else None)
+        return build("compare_strategies", args, used=["pending_compare"])
+
     if _has(_HELP, text) and not strategy and not symbol:
         return build("help", {})
 
@@ -700,6 +709,20 @@ def plan(text: str, context: dict[str, Any] | None = None, today: date | None = 
     if symbol and not _has(_RUN, text):
         return build("market_data", {"symbol": symbol})
     return build("help", {})
+
+
+_SYMBOL_ANSWER_FILLER = re.compile(
+    r"(?:\b(?:on|use|with|try|please|pls|ok(?:ay)?|let'?s|go|run|them|it|compare|from|to|until|and|"
+    r"between|in)\b|으로|로|에서|종목|해\s*주세요|해\s*줘|해|부탁해|비교|돌려\s*줘|부터|까지|년|"
+    r"[\s,.!?~\-/:]|\d)*",
+    re.I,
+)
+
+
+def _is_symbol_answer(text: str, symbol: str) -> bool:
+    """Whether the utterance is just a symbol (and maybe a period), as a reply to a symbol question."""
+    rest = re.sub(re.escape(symbol), " ", text, count=1, flags=re.I)
+    return _SYMBOL_ANSWER_FILLER.fullmatch(rest) is not None
 
 
 def _plan_compare(

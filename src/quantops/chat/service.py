@@ -401,6 +401,8 @@ class ChatService:
         metadata: dict[str, Any],
     ) -> str:
         planned = plan(question, state.context)
+        # A pending "which symbol?" question is answered by the very next turn or dropped.
+        state.context.pop("pending_compare", None)
         metadata.update(intent=planned.intent, slots_from_context=planned.from_context)
         if planned.intent == "help":
             return render.help_text(language, allowed)
@@ -419,6 +421,8 @@ class ChatService:
         outcomes.append(outcome)
         if not outcome.ok and outcome.missing == "symbol" and planned.intent == "compare_strategies":
             metadata["missing_slots"] = ["symbol"]
+            keep = {k: v for k, v in planned.args.items() if k != "fallback_symbol"}
+            state.context["pending_compare"] = keep
             return render.ask_compare_symbol(
                 outcome.missing_details, language, args.get("latest_n"), args.get("strategy_ids")
             )
