@@ -4,6 +4,7 @@ compare tool's own rules (latest_n, asking for a symbol, the run_backtest role) 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,25 @@ def _ask(http: httpx.Client, server: ChatServer, sid: str, question: str, user: 
     response = http.post(f"{server.api}/session/{sid}/chat", json=body, headers=server.headers(user))
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def _ask_streamed(
+    http: httpx.Client, server: ChatServer, sid: str, question: str, user: str
+) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, Any]]:
+    """One turn over SSE: (all events in order, the final response)."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    body = {"question": question, "user_roles": ["analyst"]}
+    url = f"{server.api}/session/{sid}/chat/stream"
+    with http.stream("POST", url, json=body, headers=server.headers(user)) as response:
+        assert response.status_code == 200
+        event = ""
+        for line in response.iter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                events.append((event, json.loads(line.split(":", 1)[1])))
+    assert events and events[-1][0] == "done", events[-3:]
+    return events, events[-1][1]
 
 
 def _create(http: httpx.Client, server: ChatServer, sid: str, user: str, phrases: list[str]) -> list[str]:
@@ -161,7 +181,10 @@ def test_compare_latest_asks_for_a_symbol_when_none_is_known(
     # Nothing was invented and nothing ran.
     assert "%" not in reply["answer"] and all(not _backtests_of(http, offline_server, i, user) for i in ids)
     # Answering the question with a symbol completes the pending comparison.
-    answered = _ask(http, offline_server, sid, "MSFT", user)
+    events, answered = _ask_streamed(http, offline_server, sid, "MSFT", user)
+    progress = [data["content"] for kind, data in events if kind == "progress"]
+    assert progress == ["Running 2 backtest(s) on MSFT first, then comparing…"]
+    assert [kind for kind, _ in events].index("progress") < [kind for kind, _ in events].index("chunk")
     call = answered["tool_calls"][0]
     assert call["tool"] == "compare_strategies" and call["ok"], answered
     assert call["arguments"]["latest_n"] == 2 and call["arguments"]["symbol"] == "MSFT"

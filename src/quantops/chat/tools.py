@@ -376,6 +376,11 @@ async def _compare_strategies(ctx: ToolContext, args: CompareStrategiesArgs) -> 
             "run_backtest",
             f"comparing needs new backtests of {', '.join(without)}, and your roles may not run backtests",
         )
+    if without and ctx.progress is not None:  # streaming clients see why this turn takes a while
+        if ctx.language == "ko":
+            await ctx.progress(f"{symbol}에서 백테스트 {len(without)}개를 먼저 실행하고 비교해요…")
+        else:
+            await ctx.progress(f"Running {len(without)} backtest(s) on {symbol} first, then comparing…")
     request = StrategyComparisonRequest.model_validate(
         {
             **args.model_dump(exclude={"latest_n", "fallback_symbol", "strategy_ids", "symbol"}),
