@@ -643,6 +643,58 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         "compare_strategies",
         {"latest_n": 3, "metrics": PROFIT, "fallback_symbol": "MSFT"},
     ),
+    # --- held out: written after the above passed, first try 7/10 (fixed: "rank", "마지막으로 만든",
+    # "makes the most money")
+    (
+        "Compare my last 3 strategies. Which one is the most stable?",
+        None,
+        "compare_strategies",
+        {"latest_n": 3, "metrics": STABLE},
+    ),
+    (
+        "which of my three latest strategies is the steadiest?",
+        None,
+        "compare_strategies",
+        {"latest_n": 3, "metrics": STABLE},
+    ),
+    (
+        "rank my last 4 strategies by sortino",
+        None,
+        "compare_strategies",
+        {"latest_n": 4, "metrics": ["sortino_ratio"]},
+    ),
+    (
+        "compare the two newest strategies on QQQ",
+        None,
+        "compare_strategies",
+        {"latest_n": 2, "symbol": "QQQ"},
+    ),
+    ("최근 전략 두개 비교해줘", None, "compare_strategies", {"latest_n": 2}),
+    (
+        "마지막으로 만든 전략 3개 중 뭐가 제일 안정적이야?",
+        None,
+        "compare_strategies",
+        {"latest_n": 3, "metrics": STABLE},
+    ),
+    ("최근 3개의 전략 샤프 비교", None, "compare_strategies", {"latest_n": 3, "metrics": ["sharpe_ratio"]}),
+    (
+        "최근 전략 4개를 SPY로 비교해서 수익성 제일 좋은 거 알려줘",
+        None,
+        "compare_strategies",
+        {"latest_n": 4, "metrics": PROFIT, "symbol": "SPY"},
+    ),
+    (
+        "내 최근 전략 세 개 중 가장 안전한 건 뭐야?",
+        CTX,
+        "compare_strategies",
+        {"latest_n": 3, "metrics": STABLE, "fallback_symbol": "MSFT"},
+    ),
+    (
+        "compare my last two strategies — which makes the most money?",
+        None,
+        "compare_strategies",
+        {"latest_n": 2, "metrics": PROFIT},
+    ),
     # --- the reply to "which symbol should I run them on?"
     ("AAPL", PENDING, "compare_strategies", {"latest_n": 3, "metrics": STABLE, "symbol": "AAPL"}),
     (

@@ -378,7 +378,8 @@ _STABILITY = re.compile(
     re.I,
 )
 _PROFIT = re.compile(
-    r"\bmost\s+profitable\b|\bprofitab(?:le|ility)\b|\b(?:best|highest)\s+returns?\b|\bearn(?:s|ed)?\s+(?:the\s+)?most\b"
+    r"\bmost\s+profitable\b|\bprofitab(?:le|ility)\b|\b(?:best|highest)\s+returns?\b"
+    r"|\b(?:earn(?:s|ed)?|makes?|made)\s+(?:the\s+)?most(?:\s+money)?\b"
     r"|수익성|가장\s*수익|제일\s*수익|수익이?\s*(?:가장|제일)|(?:가장|제일)\s*많이\s*벌",
     re.I,
 )
@@ -412,12 +413,12 @@ _LATEST_STRATEGIES = [
     ),
     # "최근 3개 전략", "마지막 두 전략", "최근에 만든 세 개의 전략"
     re.compile(
-        r"(?:최근|마지막|최신)(?:에)?\s*(?:(?:만든|저장한|생성한|등록한)\s*)?" + _COUNT
+        r"(?:최근|마지막|최신)(?:에|으로)?\s*(?:(?:만든|저장한|생성한|등록한)\s*)?" + _COUNT
         + r"\s*(?:개\s*)?(?:의\s*)?전략"
     ),
     # "최근 전략 3개", "최근 만든 전략 두 개", "마지막 전략 2개"
     re.compile(
-        r"(?:최근|마지막|최신)(?:에)?\s*(?:(?:만든|저장한|생성한|등록한)\s*)?전략(?:들)?\s*" + _COUNT
+        r"(?:최근|마지막|최신)(?:에|으로)?\s*(?:(?:만든|저장한|생성한|등록한)\s*)?전략(?:들)?\s*" + _COUNT
         + r"\s*(?:개|가지)"
     ),
 ]  # fmt: skip
@@ -517,7 +518,7 @@ _HELP = "|".join(
         "기능",
     ]
 )
-_COMPARE = r"\bcompare\b|\bcomparison\b|\bversus\b|\bvs\.?\b|비교"
+_COMPARE = r"\bcompare\b|\bcomparison\b|\bversus\b|\bvs\.?\b|\brank\b|비교|순위를?\s*매겨"
 _CACHE = r"\bcache\b|캐시"
 _LIST = "|".join(
     [

@@ -59,7 +59,7 @@ def help_text(language: Language, allowed: frozenset[str] | None = None) -> str:
             "- 결과 조회: '백테스트 <id> 결과 보여줘', '그 결과 보여줘'",
             "- 목록: '최근 실패한 백테스트 목록', '내 전략 목록'",
             "- 전략 저장: 'sma 10/50 전략을 이름 추세로 저장해줘'",
-            "- 전략 비교: '전략 <id>와 <id>를 샤프 기준으로 비교해줘'",
+            "- 전략 비교: '전략 <id>와 <id>를 샤프 기준으로 비교해줘', '최근 전략 3개 중 어떤 게 가장 안정적이야?'",
             "- 데이터: '캐시 상태는?', 'AAPL 시세 보여줘'",
         ]
     else:
@@ -69,7 +69,8 @@ def help_text(language: Language, allowed: frozenset[str] | None = None) -> str:
             "- show results: 'show backtest <id>', 'show me the result'",
             "- list: 'list my failed backtests', 'list strategies'",
             "- save a strategy: 'create strategy rsi 14 30/70 named MeanRev'",
-            "- compare: 'compare strategies <id> and <id> by sharpe'",
+            "- compare: 'compare strategies <id> and <id> by sharpe', "
+            "'compare my last 3 strategies — which is most stable?'",
             "- data: 'cache status', 'AAPL price'",
         ]
     if allowed is not None:
