@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     celery_broker_url: str | None = None
     celery_result_backend: str | None = None
     job_max_attempts: int = Field(default=3, ge=1, description="runs of one backtest before it is failed")
+    job_sweep_seconds: float = Field(
+        default=30.0, gt=0, description="celery: how often the server re-sends stale running jobs"
+    )
     # Prefix of every Redis key/channel/queue, so several deployments (or test runs) share one Redis.
     redis_prefix: str = "quantops"
     webhook_timeout_seconds: float = 5.0

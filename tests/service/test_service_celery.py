@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -100,5 +103,77 @@ async def test_celery_worker_runs_backtests_and_events_cross_processes(
 
         with pytest.raises(NotFoundError):
             await container.backtests.get(bob, second.id)
+    finally:
+        await container.aclose()
+
+
+@pytest.fixture
+def start_celery_worker(settings_env_for, tmp_path: Path) -> Iterator[object]:
+    """Start Celery worker subprocesses (prefork, 1 child) for given settings; all killed at teardown."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(settings) -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"worker-{len(started)}.log").open("wb")
+        command = [
+            sys.executable, "-m", "celery", "-A", "quantops.jobs.celery_worker", "worker",
+            "--pool=prefork", "--concurrency=1", "--loglevel=info",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]  # fmt: skip
+        process = subprocess.Popen(
+            command,
+            env=settings_env_for(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+@pytest.mark.slow
+async def test_killed_celery_worker_job_is_resent_and_completed(
+    make_settings, database_url, redis_url, redis_prefix, seed_database, start_celery_worker
+) -> None:
+    settings = make_settings(
+        database_url,
+        job_backend="celery",
+        redis_url=redis_url,
+        redis_prefix=f"{redis_prefix}:{uuid.uuid4().hex[:6]}",
+        job_timeout_seconds=3,
+        job_sweep_seconds=0.5,
+    )
+    users = await asyncio.to_thread(seed_database, settings, {"alice": ["analyst"]})
+    first_worker = start_celery_worker(settings)
+    container = build_container(settings, extensions=())
+    await container.start()
+    try:
+        alice = await container.users.authenticate(users["alice"].api_key)
+        request = BacktestCreate(strategy_config=SMA, symbol="AAPL", generate_report=True)
+        ids = [(await container.backtests.submit(alice, request)).id for _ in range(3)]
+        victim = None
+        deadline = time.monotonic() + 120
+        while victim is None and time.monotonic() < deadline:
+            for row in await container.backtests.repo.unfinished():
+                if row.status == "running" and datetime.now(UTC) - row.started_at < timedelta(
+                    milliseconds=150
+                ):
+                    victim = row.id
+                    break
+            else:
+                await asyncio.sleep(0.01)
+        assert victim is not None
+        os.killpg(first_worker.pid, signal.SIGKILL)  # worker and its child die mid-job, message unacked
+        first_worker.wait(timeout=30)
+        assert (await container.backtests.get(alice, victim)).status == "running"
+        start_celery_worker(settings)  # a replacement; the server's sweep re-sends the stale job to it
+        finals = {bid: await container.backtests.wait(alice, bid, timeout=120) for bid in ids}
+        assert all(b.status == "completed" for b in finals.values()), finals
+        assert finals[victim].attempts == 2
     finally:
         await container.aclose()

@@ -65,12 +65,12 @@ def make_celery(settings: Settings) -> Celery:
 class CeleryJobBackend(JobBackend):
     name = "celery"
 
-    def __init__(self, handler: JobHandler, settings: Settings, sweep_interval_seconds: float = 30.0) -> None:
+    def __init__(self, handler: JobHandler, settings: Settings) -> None:
         self.handler = handler
         self.settings = settings
         self.workers = max(1, settings.job_workers)
         self.app = make_celery(settings)
-        self._sweep_interval = sweep_interval_seconds
+        self._sweep_interval = settings.job_sweep_seconds
         self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
