@@ -7,21 +7,18 @@ summary 50–500, recommendation 50–500, reasoning 50–1000 characters (``fit
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from quantops.analysis.compare import ComparisonAnalysis
 from quantops.analysis.regimes import Regime
+from quantops.language import Language, detect_language
 
-Language = Literal["en", "ko"]
 SUMMARY_BOUNDS = (50, 500)
 RECOMMENDATION_BOUNDS = (50, 500)
 REASONING_BOUNDS = (50, 1000)
 
-_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 _PERCENT_METRICS = frozenset({"total_return", "cagr", "max_drawdown", "win_rate", "volatility"})
 METRIC_LABELS: dict[str, dict[Language, str]] = {
     "total_return": {"en": "total return", "ko": "총수익률"},
@@ -50,11 +47,6 @@ class Narrative:
     summary: str
     recommendation: str
     reasoning: str
-
-
-def detect_language(text: str | None) -> Language:
-    """Korean when the text contains any Hangul, English otherwise."""
-    return "ko" if text and _HANGUL.search(text) else "en"
 
 
 def fit_length(text: str, bounds: tuple[int, int], language: Language) -> str:

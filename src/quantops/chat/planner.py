@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
-Language = Literal["en", "ko"]
+from quantops.language import Language, detect_language
 
 INTENTS: tuple[str, ...] = (
     "run_backtest",
@@ -39,14 +39,6 @@ class Plan:
     missing: list[str] = field(default_factory=list)
     # Which slots came from earlier turns rather than from this utterance (shown in metadata).
     from_context: list[str] = field(default_factory=list)
-
-
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
-
-
-def detect_language(text: str) -> Language:
-    """Korean as soon as the text contains Hangul, English otherwise."""
-    return "ko" if _HANGUL.search(text) else "en"
 
 
 # --------------------------------------------------------------------------------------------

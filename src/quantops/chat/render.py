@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from quantops.chat.planner import Language, describe_strategy
+from quantops.chat.planner import describe_strategy
+from quantops.language import Language
 
 TOOL_LABELS: dict[str, dict[Language, str]] = {
     "run_backtest": {"en": "run a backtest", "ko": "백테스트 실행"},

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from quantops.chat import render
 from quantops.chat.cache import JsonCache, make_cache
 from quantops.chat.llm import LLMAgent, LLMUnavailable
-from quantops.chat.planner import Language, context_after, detect_language, plan
+from quantops.chat.planner import context_after, plan
 from quantops.chat.schemas import (
     AutoBacktestRequest,
     AutoBacktestResponse,
@@ -41,6 +41,7 @@ from quantops.chat.tools import (
     effective_roles,
 )
 from quantops.config import Settings
+from quantops.language import Language, detect_language
 from quantops.services.errors import NotFoundError, ValidationFailed
 from quantops.services.schemas import BacktestCreate, UserContext
 

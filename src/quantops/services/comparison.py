@@ -58,6 +58,7 @@ from quantops.analysis.narrative import REASONING_BOUNDS, RECOMMENDATION_BOUNDS,
 from quantops.backtest import BacktestSettings
 from quantops.config import Settings
 from quantops.data.errors import MarketDataError
+from quantops.language import contains_hangul
 from quantops.services.errors import ConflictError, NotFoundError, ValidationFailed
 from quantops.services.schemas import BacktestCreate, BacktestOut, StrategyOut, Symbol, UserContext
 
@@ -213,7 +214,6 @@ _NARRATIVE_SYSTEM_PROMPT = (
     '"reasoning" ({q_min}-{q_max} characters: the metrics, Monte Carlo, risk and regime figures behind it).'
 )
 _LANGUAGE_NAMES = {"en": "English", "ko": "Korean (한국어)"}
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _CODE_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
 
 
@@ -291,7 +291,7 @@ class LLMNarrator:
             raise NarrativeUnavailable(
                 "malformed_output: not the three texts within their length bounds"
             ) from exc
-        if language == "ko" and not all(_HANGUL.search(t) for t in (texts.summary, texts.recommendation)):
+        if language == "ko" and not all(contains_hangul(t) for t in (texts.summary, texts.recommendation)):
             raise NarrativeUnavailable("wrong_language")
         return Narrative(language, texts.summary, texts.recommendation, texts.reasoning)
 
