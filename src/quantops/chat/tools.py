@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from quantops.data.errors import MarketDataError, UnknownSymbolError
 from quantops.services.comparison import StrategyComparisonRequest
 from quantops.services.errors import NotFoundError, ServiceError, ValidationFailed
-from quantops.services.market_data import as_validation_error
+from quantops.services.market_data import as_service_error
 from quantops.services.schemas import BacktestCreate, StrategyCreate, Symbol, UserContext
 
 log = logging.getLogger(__name__)
@@ -414,7 +414,7 @@ async def _market_data(ctx: ToolContext, args: MarketDataArgs) -> dict[str, Any]
     except UnknownSymbolError as exc:
         raise NotFoundError("symbol", exc.symbol) from exc
     except MarketDataError as exc:
-        raise as_validation_error(exc) from exc
+        raise as_service_error(exc) from exc
     index = bars.index
     count = len(bars)
     latest = [

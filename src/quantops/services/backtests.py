@@ -14,7 +14,7 @@ from quantops.jobs.base import JobBackend
 from quantops.jobs.estimator import DurationEstimator
 from quantops.jobs.handler import BacktestJobHandler
 from quantops.services.errors import ConflictError, NotFoundError, ValidationFailed
-from quantops.services.market_data import MarketDataService, as_validation_error
+from quantops.services.market_data import MarketDataService, as_service_error
 from quantops.services.schemas import (
     BacktestCreate,
     BacktestOut,
@@ -72,7 +72,7 @@ class BacktestsService:
         try:
             bars = await self.market_data.bars_raw(data.symbol, data.start, data.end, data.interval)
         except MarketDataError as exc:
-            raise as_validation_error(exc) from exc
+            raise as_service_error(exc) from exc
         min_bars = int(STRATEGY_TYPES[config_type].min_bars(model))
         if len(bars) < min_bars:
             raise ValidationFailed(

@@ -45,3 +45,9 @@ class ValidationFailed(ServiceError):
 
 class PermissionDenied(ServiceError):
     status_code = 403
+
+
+class UpstreamUnavailable(ServiceError):
+    """A remote data source failed or timed out: not the caller's fault, worth a retry later."""
+
+    status_code = 502

@@ -8,14 +8,22 @@ from typing import Any
 import anyio.to_thread
 
 from quantops.data.bars import Bars
-from quantops.data.errors import EmptyRangeError, InvalidRequestError, MarketDataError, UnknownSymbolError
+from quantops.data.errors import (
+    EmptyRangeError,
+    InvalidRequestError,
+    MarketDataError,
+    ProviderError,
+    UnknownSymbolError,
+)
 from quantops.data.store import MarketDataStore
-from quantops.services.errors import NotFoundError, ValidationFailed
+from quantops.services.errors import NotFoundError, ServiceError, UpstreamUnavailable, ValidationFailed
 from quantops.services.schemas import Bar, BarsOut
 
 
-def as_validation_error(exc: MarketDataError) -> ValidationFailed:
-    """Data-layer error about a request → 422 naming the field."""
+def as_service_error(exc: MarketDataError) -> ServiceError:
+    """Data-layer error → 422 naming the field, or 502 when the remote provider failed."""
+    if isinstance(exc, ProviderError):
+        return UpstreamUnavailable(f"market data provider failed: {exc}")
     if isinstance(exc, UnknownSymbolError):
         return ValidationFailed("symbol", "unknown_symbol", str(exc))
     if isinstance(exc, EmptyRangeError):
@@ -55,7 +63,7 @@ class MarketDataService:
         except UnknownSymbolError as exc:
             raise NotFoundError("symbol", exc.symbol) from exc
         except MarketDataError as exc:
-            raise as_validation_error(exc) from exc
+            raise as_service_error(exc) from exc
         index = bars.index
         first = max(0, len(bars) - limit) if limit else 0
         items = [
