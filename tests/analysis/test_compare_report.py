@@ -49,6 +49,8 @@ def test_figures_are_valid_plotly_and_carry_the_numbers() -> None:
         _decode(first["y"]), analysis.aligned.equity[:, 0] / analysis.aligned.equity[0, 0] * 100, rtol=1e-6
     )
     np.testing.assert_array_equal(_decode(first["x"]), analysis.aligned.timestamps // 1_000_000)
+    # epoch-ms x values only read as dates on a date axis (else the axis shows "1.5T")
+    assert equity["layout"]["xaxis"]["type"] == "date"
 
     correlation = correlation_figure(analysis)
     go.Figure(correlation)
@@ -66,6 +68,7 @@ def test_figures_are_valid_plotly_and_carry_the_numbers() -> None:
     regimes = regime_figure(analysis)
     assert regimes is not None
     go.Figure(regimes)
+    assert regimes["layout"]["xaxis"]["type"] == "date"
     window = (analysis.underlying.timestamps >= analysis.aligned.timestamps[0]) & (
         analysis.underlying.timestamps <= analysis.aligned.timestamps[-1]
     )

@@ -83,6 +83,8 @@ def equity_figure(analysis: ComparisonAnalysis) -> Figure:
     layout = {
         "height": 450,
         "margin": {"t": 20, "b": 20},
+        # x holds epoch ms as typed arrays: without an explicit date axis plotly shows raw numbers (1.5T)
+        "xaxis": {"type": "date"},
         "yaxis": {"title": {"text": "equity (start = 100)"}},
     }
     return {"data": traces, "layout": layout}
