@@ -19,10 +19,8 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -31,6 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from _harness import free_port, serve  # bench/ is on sys.path when a script here runs
 from websockets.asyncio.client import connect
 
 from quantops.config import get_settings
@@ -66,12 +65,6 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[index]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def prepare(data_dir: Path, database_url: str | None) -> str:
     settings = get_settings(
         data_dir=data_dir, database_url=database_url, redis_url=None, market_data_provider="none"
@@ -92,31 +85,13 @@ def prepare(data_dir: Path, database_url: str | None) -> str:
 
 def start_server(data_dir: Path, port: int, database_url: str | None) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
         "QUANTOPS_DATA_DIR": str(data_dir),
         "QUANTOPS_MARKET_DATA_PROVIDER": "none",
         "QUANTOPS_JOB_WORKERS": "1",
     }
-    for name in (
-        "QUANTOPS_REDIS_URL",
-        "QUANTOPS_LLM_API_KEY",
-        "QUANTOPS_LLM_BASE_URL",
-        "QUANTOPS_DATABASE_URL",
-    ):
-        env.pop(name, None)
     if database_url:
         env["QUANTOPS_DATABASE_URL"] = database_url
-    command = [sys.executable, "-m", "quantops.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen([*command, "--log-level", "warning"], env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("server did not start")
+    return serve(port, env)
 
 
 async def chat_load(base: str, key: str, sessions: int, turns: int, paced: bool = False) -> list[float]:

@@ -15,10 +15,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,6 +27,7 @@ import empyrical
 import httpx
 import numpy as np
 import pandas as pd
+from _harness import free_port, serve  # bench/ is on sys.path when a script here runs
 
 from quantops.analysis import (
     ComparisonOptions,
@@ -57,12 +56,6 @@ SYMBOL, START, END = "SPY", "2015-01-01", "2024-12-31"
 METRICS = ["sharpe_ratio", "max_drawdown", "total_return", "volatility"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def prepare(data_dir: Path) -> str:
     settings = get_settings(data_dir=data_dir, database_url=None, redis_url=None, market_data_provider="none")
     store = MarketDataStore(settings.resolved_duckdb_path)
@@ -80,26 +73,15 @@ def prepare(data_dir: Path) -> str:
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUANTOPS_")}
-    env.update(
+    return serve(
+        port,
         {
             "QUANTOPS_DATA_DIR": str(data_dir),
             "QUANTOPS_MARKET_DATA_PROVIDER": "none",
             "QUANTOPS_JOB_WORKERS": "1",
             "QUANTOPS_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        }
+        },
     )
-    command = [sys.executable, "-m", "quantops.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen([*command, "--log-level", "warning"], env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("server did not start")
 
 
 def timed(function: Callable[[], Any], repeat: int) -> list[float]:

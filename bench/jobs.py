@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from _harness import free_port, wait_healthy  # bench/ is on sys.path when a script here runs
 
 SMA = {"config_type": "sma_crossover", "fast": 10, "slow": 50}
 BODY = {"strategy_config": SMA, "symbol": "AAPL", "start": "2015-01-01", "end": "2024-12-31"}
@@ -41,12 +41,6 @@ class Row:
     p95_ms: float
     throughput: float | None
     completed: str
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def prepare(root: Path, workers: int) -> tuple[dict[str, str], str]:
@@ -93,13 +87,8 @@ def start_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes
         log,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    if wait_healthy(url, timeout=120):
+        return process, url
     raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
 
 
