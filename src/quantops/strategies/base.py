@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 # (open, high, low, close, config) -> (entries, exits): bool arrays, decided on each bar's close.
@@ -99,3 +99,52 @@ def ma_crossover_many(
         fast, slow = averages[config.fast], averages[config.slow]
         entries_out[row] = crossed_above(fast, slow)
         exits_out[row] = crossed_below(fast, slow)
+
+
+class MovingAverageCrossoverConfig(StrategyConfigBase):
+    """The (fast, slow) periods every moving-average crossover shares; slow must exceed fast."""
+
+    fast: int = period_field(10, "fast moving-average period (bars)", "fast", "short_window")
+    slow: int = period_field(
+        30, "slow moving-average period (bars)", "slow", "long_window", cross_checked=True
+    )
+
+    @field_validator("slow")
+    @classmethod
+    def _slow_above_fast(cls, slow: int, info: ValidationInfo) -> int:
+        require_greater("slow", slow, "fast", info.data.get("fast"))
+        return slow
+
+
+def moving_average_crossover_spec(
+    config_type: str,
+    model: type[MovingAverageCrossoverConfig],
+    moving_average: Callable[[np.ndarray, int], np.ndarray],
+    label: str,
+) -> StrategySpec:
+    """Registry entry of a crossover of two ``moving_average`` lines (``label``: "SMA", "EMA", …)."""
+
+    def signals(
+        open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, config: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return crossover_signals(moving_average(close, config.fast), moving_average(close, config.slow))
+
+    def signals_many(
+        open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, configs: Sequence[Any],
+        entries_out: np.ndarray, exits_out: np.ndarray,
+    ) -> None:  # fmt: skip
+        ma_crossover_many(moving_average, close, configs, entries_out, exits_out)
+
+    return StrategySpec(
+        config_type=config_type,
+        model=model,
+        signals=signals,
+        # first crossover can be decided on bar `slow` (needs bar slow-1 defined), plus one bar to fill
+        min_bars=lambda config: config.slow + 2,
+        describe=lambda c: (
+            f"{label} crossover: buy when {label}({c.fast}) crosses above {label}({c.slow}), "
+            "sell when it crosses below"
+        ),
+        signals_many=signals_many,
+        title=f"{label} crossover",
+    )

@@ -1,58 +1,15 @@
-"""Simple moving average crossover: long when SMA(fast) crosses above SMA(slow), out when below."""
+"""SMA crossover: long when SMA(fast) crosses above SMA(slow), out when it crosses below."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal
-
-import numpy as np
-from pydantic import ValidationInfo, field_validator
+from typing import Literal
 
 from quantops.engine.indicators import sma
-from quantops.strategies.base import (
-    StrategyConfigBase,
-    StrategySpec,
-    crossover_signals,
-    ma_crossover_many,
-    period_field,
-    require_greater,
-)
+from quantops.strategies.base import MovingAverageCrossoverConfig, moving_average_crossover_spec
 
 
-class SmaCrossoverConfig(StrategyConfigBase):
+class SmaCrossoverConfig(MovingAverageCrossoverConfig):
     config_type: Literal["sma_crossover"] = "sma_crossover"
-    fast: int = period_field(10, "fast SMA period (bars)", "fast", "short_window")
-    slow: int = period_field(30, "slow SMA period (bars)", "slow", "long_window", cross_checked=True)
-
-    @field_validator("slow")
-    @classmethod
-    def _slow_above_fast(cls, slow: int, info: ValidationInfo) -> int:
-        require_greater("slow", slow, "fast", info.data.get("fast"))
-        return slow
 
 
-def signals(
-    open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, config: SmaCrossoverConfig
-) -> tuple[np.ndarray, np.ndarray]:
-    return crossover_signals(sma(close, config.fast), sma(close, config.slow))
-
-
-def signals_many(
-    open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, configs: Sequence[Any],
-    entries_out: np.ndarray, exits_out: np.ndarray,
-) -> None:  # fmt: skip
-    ma_crossover_many(sma, close, configs, entries_out, exits_out)
-
-
-SPEC = StrategySpec(
-    config_type="sma_crossover",
-    model=SmaCrossoverConfig,
-    signals=signals,
-    # first crossover can be decided on bar `slow` (needs bar slow-1 defined), plus one bar to fill
-    min_bars=lambda config: config.slow + 2,
-    describe=lambda c: (
-        f"SMA crossover: buy when SMA({c.fast}) crosses above SMA({c.slow}), sell when it crosses below"
-    ),
-    signals_many=signals_many,
-    title="SMA crossover",
-)
+SPEC = moving_average_crossover_spec("sma_crossover", SmaCrossoverConfig, sma, "SMA")
