@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from quantops.engine import catalogue
 from quantops.engine.errors import BarsValidationError, InsufficientBarsError
 from quantops.engine.metrics import compute_stats, periods_per_year
 from quantops.engine.simulator import (
@@ -325,7 +326,6 @@ def backtest(
     return _run(bars_from_frame(bars), parsed, resolved)
 
 
-_LOWER_IS_BETTER = frozenset({"annual_volatility"})
 _SWEEP_SIGNAL_BYTES = 64 * 2**20  # budget for one chunk's entry+exit matrices (bool, 2 bytes per bar)
 
 
@@ -426,7 +426,8 @@ def sweep(
     metrics = pd.DataFrame(results, columns=list(SWEEP_METRICS))
     metrics["num_trades"] = metrics["num_trades"].astype(np.int64)
     table = pd.concat([table, metrics], axis=1)
-    ascending = metric in _LOWER_IS_BETTER
+    # Best first by the catalogue's direction; drawdowns (≤ 0) and descriptive counts sort largest first.
+    ascending = catalogue.BY_STATS_KEY[metric].direction is catalogue.Direction.LOWER
     return table.sort_values(metric, ascending=ascending, na_position="last", kind="stable").reset_index(
         drop=True
     )

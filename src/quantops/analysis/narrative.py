@@ -13,22 +13,16 @@ import numpy as np
 
 from quantops.analysis.compare import ComparisonAnalysis
 from quantops.analysis.regimes import Regime
+from quantops.engine import catalogue
 from quantops.language import Language, detect_language
 
 SUMMARY_BOUNDS = (50, 500)
 RECOMMENDATION_BOUNDS = (50, 500)
 REASONING_BOUNDS = (50, 1000)
 
-_PERCENT_METRICS = frozenset({"total_return", "cagr", "max_drawdown", "win_rate", "volatility"})
+# Labels and units come from the one metric catalogue; prose uses the longer names ("Sharpe ratio").
 METRIC_LABELS: dict[str, dict[Language, str]] = {
-    "total_return": {"en": "total return", "ko": "총수익률"},
-    "cagr": {"en": "CAGR", "ko": "연평균 수익률(CAGR)"},
-    "sharpe_ratio": {"en": "Sharpe ratio", "ko": "샤프 비율"},
-    "sortino_ratio": {"en": "Sortino ratio", "ko": "소르티노 비율"},
-    "max_drawdown": {"en": "max drawdown", "ko": "최대 낙폭"},
-    "calmar_ratio": {"en": "Calmar ratio", "ko": "칼마 비율"},
-    "win_rate": {"en": "win rate", "ko": "승률"},
-    "volatility": {"en": "volatility", "ko": "변동성"},
+    m.key: {"en": m.name.en, "ko": m.name.ko} for m in catalogue.METRICS if m.comparable
 }
 _REGIME_LABELS: dict[Regime, dict[Language, str]] = {
     Regime.BULL: {"en": "bull", "ko": "상승장"},
@@ -65,7 +59,8 @@ def fit_length(text: str, bounds: tuple[int, int], language: Language) -> str:
 def format_metric(metric: str, value: float, language: Language) -> str:
     if value is None or not math.isfinite(value):
         return "n/a" if language == "en" else "해당 없음"
-    if metric in _PERCENT_METRICS:
+    entry = catalogue.lookup(metric)
+    if entry is not None and entry.percent:
         return f"{value:.1f}%"
     return f"{value:.2f}"
 

@@ -9,33 +9,15 @@ years, Calmar = CAGR / |max drawdown|.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import numpy as np
+
+from quantops.engine.catalogue import COMPARISON_METRICS, Direction, metric
 
 TRADING_DAYS_PER_YEAR = 252
 
-
-class Direction(StrEnum):
-    """Which way a metric is better."""
-
-    HIGHER = "higher"
-    LOWER = "lower"
-    # Drawdowns are compared by size whatever their sign convention.
-    SMALLER_MAGNITUDE = "smaller_magnitude"
-
-
-METRIC_DIRECTIONS: dict[str, Direction] = {
-    "total_return": Direction.HIGHER,
-    "cagr": Direction.HIGHER,
-    "sharpe_ratio": Direction.HIGHER,
-    "sortino_ratio": Direction.HIGHER,
-    "max_drawdown": Direction.SMALLER_MAGNITUDE,
-    "calmar_ratio": Direction.HIGHER,
-    "win_rate": Direction.HIGHER,
-    "volatility": Direction.LOWER,
-}
-SUPPORTED_METRICS: tuple[str, ...] = tuple(METRIC_DIRECTIONS)
+# Ranking directions and the supported metric names come from the one metric catalogue.
+METRIC_DIRECTIONS: dict[str, Direction] = {key: metric(key).direction for key in COMPARISON_METRICS}
+SUPPORTED_METRICS: tuple[str, ...] = COMPARISON_METRICS
 # win_rate is trade-based and cannot be derived from equity; callers pass it in from the backtest stats.
 EQUITY_METRICS: tuple[str, ...] = tuple(m for m in SUPPORTED_METRICS if m != "win_rate")
 

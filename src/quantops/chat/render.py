@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from quantops.chat.planner import describe_strategy
+from quantops.engine import catalogue
 from quantops.language import Language
 
 TOOL_LABELS: dict[str, dict[Language, str]] = {
@@ -148,25 +149,33 @@ def _money(value: Any) -> str:
     return f"{float(value):,.2f}"
 
 
-_STAT_FORMATS: list[tuple[str, dict[Language, str], Any]] = [
-    ("total_return", {"en": "total return", "ko": "총 수익률"}, _pct),
-    ("cagr", {"en": "CAGR", "ko": "연평균 수익률"}, _pct),
-    ("sharpe_ratio", {"en": "Sharpe", "ko": "샤프"}, _ratio),
-    ("max_drawdown", {"en": "max drawdown", "ko": "최대 낙폭"}, _pct),
-    ("win_rate", {"en": "win rate", "ko": "승률"}, _pct),
-    ("num_trades", {"en": "trades", "ko": "거래 수"}, lambda v: str(int(v))),
-    ("final_equity", {"en": "final equity", "ko": "최종 자산"}, _money),
-]
+# Figures in a backtest's stats line, in this order; labels and units from the metric catalogue.
+_STAT_KEYS = (
+    "total_return", "cagr", "sharpe_ratio", "max_drawdown", "win_rate", "num_trades", "final_equity",
+)  # fmt: skip
+
+
+def format_value(key: str, value: Any) -> str:
+    """A figure in its catalogue unit: ``12.34%``, ``0.85``, ``12`` (count) or ``10,123.45`` (cash)."""
+    entry = catalogue.lookup(key)
+    unit = entry.unit if entry else "ratio"
+    if unit == "%":
+        return _pct(value)
+    if unit in ("count", "bars"):
+        return str(int(value))
+    if unit == "currency":
+        return _money(value)
+    return _ratio(value)
 
 
 def stats_line(stats: dict[str, Any] | None, language: Language) -> str:
     if not stats:
         return ""
     parts = []
-    for key, labels, fmt in _STAT_FORMATS:
+    for key in _STAT_KEYS:
         value = stats.get(key)
         if isinstance(value, int | float):
-            parts.append(f"{labels[language]} {fmt(value)}")
+            parts.append(f"{catalogue.label(key, language)} {format_value(key, value)}")
     return ", ".join(parts)
 
 
@@ -261,25 +270,12 @@ def render_created(result: dict[str, Any], language: Language) -> str:
     return f"Saved strategy '{result.get('name')}' (id {result.get('id')}, {label})."
 
 
-# Comparison metrics: label per language and whether the value is a percentage (docs/analysis.md units).
-COMPARISON_METRICS: dict[str, tuple[dict[Language, str], bool]] = {
-    "total_return": ({"en": "total return", "ko": "총 수익률"}, True),
-    "cagr": ({"en": "CAGR", "ko": "연평균 수익률"}, True),
-    "sharpe_ratio": ({"en": "Sharpe", "ko": "샤프"}, False),
-    "sortino_ratio": ({"en": "Sortino", "ko": "소르티노"}, False),
-    "max_drawdown": ({"en": "max drawdown", "ko": "최대 낙폭"}, True),
-    "calmar_ratio": ({"en": "Calmar", "ko": "칼마"}, False),
-    "win_rate": ({"en": "win rate", "ko": "승률"}, True),
-    "volatility": ({"en": "volatility", "ko": "변동성"}, True),
-}
-
-
 def format_metric(name: str, value: Any, language: Language) -> str:
     """``Sharpe 0.85`` / ``변동성 12.34%``; an undefined figure is said to be undefined, never made up."""
-    labels, percent = COMPARISON_METRICS.get(name, ({"en": name, "ko": name}, False))
+    label = catalogue.label(name, language)
     if not isinstance(value, int | float):
-        return f"{labels[language]} {'없음' if language == 'ko' else 'n/a'}"
-    return f"{labels[language]} {_pct(value) if percent else _ratio(value)}"
+        return f"{label} {'없음' if language == 'ko' else 'n/a'}"
+    return f"{label} {format_value(name, value)}"
 
 
 def render_comparison(result: dict[str, Any], language: Language) -> str:
@@ -289,9 +285,7 @@ def render_comparison(result: dict[str, Any], language: Language) -> str:
     lines: list[str] = []
     if ranking:
         metric_names = list(ranking[0].get("metric_ranks") or {})
-        by = ", ".join(
-            COMPARISON_METRICS.get(m, ({"en": m, "ko": m}, False))[0][language] for m in metric_names
-        )
+        by = ", ".join(catalogue.label(m, language) for m in metric_names)
         # The common symbol: the requested one, else the one all picked backtests share (if any).
         symbols = {s.get("symbol") for s in compared.values()}
         symbol = result.get("symbol") or (next(iter(symbols)) if len(symbols) == 1 else None)

@@ -172,6 +172,16 @@ def max_drawdown(equity: np.ndarray, initial_cash: float) -> tuple[float, int, i
     M_AVG_TRADE_RETURN, M_BEST_TRADE_RETURN, M_WORST_TRADE_RETURN, M_TOTAL_FEES, M_EXPOSURE,
 ) = range(20)  # fmt: skip
 N_SUMMARY = 20
+# Column of each ``summary_metrics`` figure, by its name in the stats dict (``quantops.engine.catalogue``).
+SUMMARY_COLUMNS: dict[str, int] = {
+    "final_equity": M_FINAL_EQUITY, "total_return": M_TOTAL_RETURN, "cagr": M_CAGR,
+    "annual_volatility": M_ANNUAL_VOLATILITY, "sharpe_ratio": M_SHARPE, "sortino_ratio": M_SORTINO,
+    "max_drawdown": M_MAX_DRAWDOWN, "max_drawdown_duration_bars": M_DD_BARS, "calmar_ratio": M_CALMAR,
+    "num_trades": M_NUM_TRADES, "win_rate": M_WIN_RATE, "profit_factor": M_PROFIT_FACTOR,
+    "expectancy": M_EXPECTANCY, "avg_trade_return": M_AVG_TRADE_RETURN,
+    "best_trade_return": M_BEST_TRADE_RETURN, "worst_trade_return": M_WORST_TRADE_RETURN,
+    "total_fees": M_TOTAL_FEES, "exposure": M_EXPOSURE,
+}  # fmt: skip
 
 
 @njit(cache=True)

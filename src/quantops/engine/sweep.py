@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit, prange
 
 from quantops.engine import metrics as mt
+from quantops.engine.catalogue import SWEEP_METRICS
 from quantops.engine.metrics import bar_returns, summary_metrics
 from quantops.engine.simulator import (
     N_TRADE_FIELDS,
@@ -23,30 +24,9 @@ from quantops.engine.simulator import (
     trade_capacity,
 )
 
-SWEEP_METRICS = (
-    "total_return",
-    "cagr",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "max_drawdown",
-    "calmar_ratio",
-    "annual_volatility",
-    "num_trades",
-    "win_rate",
-    "profit_factor",
-    "exposure",
-    "final_equity",
-)
 N_SWEEP_METRICS = len(SWEEP_METRICS)
 # Where each sweep metric sits in ``summary_metrics``'s output.
-SWEEP_COLUMNS = np.array(
-    [
-        mt.M_TOTAL_RETURN, mt.M_CAGR, mt.M_SHARPE, mt.M_SORTINO, mt.M_MAX_DRAWDOWN, mt.M_CALMAR,
-        mt.M_ANNUAL_VOLATILITY, mt.M_NUM_TRADES, mt.M_WIN_RATE, mt.M_PROFIT_FACTOR, mt.M_EXPOSURE,
-        mt.M_FINAL_EQUITY,
-    ],
-    dtype=np.int64,
-)  # fmt: skip
+SWEEP_COLUMNS = np.array([mt.SUMMARY_COLUMNS[key] for key in SWEEP_METRICS], dtype=np.int64)
 
 
 @njit(parallel=True, cache=True)

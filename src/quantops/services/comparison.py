@@ -72,17 +72,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MetricName = Literal[
-    "total_return",
-    "cagr",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "max_drawdown",
-    "calmar_ratio",
-    "win_rate",
-    "volatility",
-]
-assert set(SUPPORTED_METRICS) == set(MetricName.__args__)  # type: ignore[attr-defined]
+# The comparison's metric names: the catalogue's comparable metrics (quantops.engine.catalogue).
+MetricName = Literal[SUPPORTED_METRICS]  # type: ignore[valid-type]
 DEFAULT_METRICS: list[str] = ["total_return", "sharpe_ratio", "max_drawdown"]
 COMPARISON_ID_PATTERN = r"^[0-9a-f]{32}$"
 REPORT_KIND = "comparisons"
