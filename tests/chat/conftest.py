@@ -233,3 +233,20 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> I
     with server:
         info.url = server.url
         yield info
+
+
+# ---- in-process chat core --------------------------------------------------------------------------------
+@pytest.fixture
+async def chat_container(service_container: Any) -> Any:
+    """`service_container` (both databases, market data with GOOG/AAPL/MSFT) plus the chat (#5) and
+    comparison (#6) extensions: `ChatService` is called directly, no HTTP in between."""
+    from quantops.chat.service import install as install_chat
+    from quantops.services.comparison import install as install_comparison
+
+    install_comparison(service_container)
+    install_chat(service_container)
+    service_container.test_contexts = {  # type: ignore[attr-defined]
+        name: await service_container.users.authenticate(created.api_key)
+        for name, created in service_container.test_users.items()
+    }
+    return service_container

@@ -182,7 +182,7 @@ def test_compare_latest_asks_for_a_symbol_when_none_is_known(
     assert "%" not in reply["answer"] and all(not _backtests_of(http, offline_server, i, user) for i in ids)
     # Answering the question with a symbol completes the pending comparison.
     events, answered = _ask_streamed(http, offline_server, sid, "MSFT", user)
-    progress = [data["content"] for kind, data in events if kind == "progress"]
+    progress = [data["message"] for kind, data in events if kind == "progress"]
     assert progress == ["Running 2 backtest(s) on MSFT first, then comparing…"]
     assert [kind for kind, _ in events].index("progress") < [kind for kind, _ in events].index("chunk")
     call = answered["tool_calls"][0]

@@ -34,7 +34,7 @@ async def receive_turn(ws: Any, progress: list[str] | None = None) -> tuple[list
         elif message["type"] == "progress":
             assert not chunks, "progress comes before the answer"
             if progress is not None:
-                progress.append(message["content"])
+                progress.append(message["message"])
         else:
             return chunks, message
 
@@ -70,7 +70,7 @@ async def test_websocket_rejects_bad_key_and_foreign_session(offline_server: Cha
     sid = await create_session(offline_server, "alice")
     async with connect(ws_url(offline_server, sid), additional_headers=offline_server.headers("bob")) as ws:
         error = json.loads(await ws.recv())
-        assert error == {"type": "error", "detail": f"chat session {sid!r} not found"}
+        assert error == {"type": "error", "detail": f"chat session {sid!r} not found", "status": 404}
     with pytest.raises(Exception):  # noqa: B017 - closed during the handshake (policy violation)
         async with connect(ws_url(offline_server, sid), additional_headers={"X-API-Key": "qo_wrong"}) as ws:
             await ws.recv()

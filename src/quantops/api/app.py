@@ -35,8 +35,8 @@ CORE_ROUTERS: tuple[APIRouter, ...] = (
 # "module:attribute" of extra APIRouters (chat #5, comparison #6), imported when the app is built.
 EXTENSION_ROUTERS: tuple[str, ...] = (
     "quantops.api.routers.compare:router",
-    "quantops.chat.router:router",  # chat #5: /api/v1/chatops-advanced/...
-    "quantops.chat.router:page_router",  # chat #5: the /chat web page
+    "quantops.api.routers.chat:router",  # chat #5: /api/v1/chatops-advanced/...
+    "quantops.api.routers.chat:page_router",  # chat #5: the /chat web page
 )
 
 DESCRIPTION = """

@@ -62,20 +62,17 @@ class ChatClient:
             "session_id"
         ]
 
-    def stream(self, session_id: str, question: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(event, data) pairs of one turn: chunk…, then done or error."""
+    def stream(self, session_id: str, question: str) -> Iterator[dict[str, Any]]:
+        """The turn's events (`quantops.chat.events` JSON): progress…, chunk…, then done or error."""
         body = {"question": question, "user_roles": self.roles}
         url = f"{self.api}/session/{session_id}/chat/stream"
         with self.http.stream("POST", url, json=body, headers=self.headers) as response:
             if response.status_code >= 400:
                 response.read()
                 self.check(response)
-            event = "message"
             for line in response.iter_lines():
-                if line.startswith("event:"):
-                    event = line.split(":", 1)[1].strip()
-                elif line.startswith("data:"):
-                    yield event, json.loads(line.split(":", 1)[1])
+                if line.startswith("data:"):  # the data carries its type; the `event:` line repeats it
+                    yield json.loads(line.split(":", 1)[1])
 
 
 def _client(url: str | None, api_key: str | None, roles: list[str] | None) -> ChatClient:
@@ -109,16 +106,19 @@ def _print_turn(
     client: ChatClient, session_id: str, question: str, as_json: bool = False
 ) -> dict[str, Any] | None:
     done: dict[str, Any] | None = None
-    for event, data in client.stream(session_id, question):
-        if event == "chunk" and not as_json:
-            sys.stdout.write(data["content"])
+    for event in client.stream(session_id, question):
+        kind = event.get("type")
+        if kind == "chunk" and not as_json:
+            sys.stdout.write(event["content"])
             sys.stdout.flush()
-        elif event == "progress" and not as_json:
-            typer.secho(data["content"], fg=typer.colors.BRIGHT_BLACK)
-        elif event == "done":
-            done = data
-        elif event == "error":
-            typer.secho(f"\nerror: {data.get('detail')}", err=True, fg=typer.colors.RED)
+        elif kind == "progress" and not as_json:
+            typer.secho(event["message"], fg=typer.colors.BRIGHT_BLACK)
+        elif kind == "done":
+            done = event
+        elif kind == "error":
+            typer.secho(
+                f"\nerror {event.get('status')}: {event.get('detail')}", err=True, fg=typer.colors.RED
+            )
     if as_json and done is not None:
         typer.echo(json.dumps(done, ensure_ascii=False, indent=2))
     elif done is not None:

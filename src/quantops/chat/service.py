@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +18,7 @@ from pydantic import ValidationError
 
 from quantops.chat import render
 from quantops.chat.cache import JsonCache, make_cache
+from quantops.chat.events import ChatEvent, ChunkEvent, DoneEvent, ErrorEvent, EventSink, ProgressEvent
 from quantops.chat.llm import LLMAgent, LLMUnavailable
 from quantops.chat.planner import context_after, plan
 from quantops.chat.schemas import (
@@ -42,12 +41,11 @@ from quantops.chat.tools import (
 )
 from quantops.config import Settings
 from quantops.language import Language, detect_language
-from quantops.services.errors import NotFoundError, ValidationFailed
+from quantops.services.errors import NotFoundError, ServiceError, ValidationFailed
 from quantops.services.schemas import BacktestCreate, UserContext
 
 log = logging.getLogger(__name__)
 
-ChunkSink = Callable[[str], Awaitable[None]]
 # How an offline answer is split into stream chunks (words), so WS/SSE clients see progress.
 _OFFLINE_CHUNK_CHARS = 80
 
@@ -80,6 +78,38 @@ class _SessionState:
             "history": self.history,
             "turn_count": self.turn_count,
         }
+
+
+class _Emitter:
+    """The turn's view of the caller's sink: a sink that fails (client gone) is dropped, never the turn."""
+
+    __slots__ = ("sink",)
+
+    def __init__(self, sink: EventSink | None) -> None:
+        self.sink = sink
+
+    @property
+    def active(self) -> bool:
+        return self.sink is not None
+
+    async def __call__(self, event: ChatEvent) -> None:
+        if self.sink is None:
+            return
+        try:
+            await self.sink(event)
+        except Exception:
+            # The turn still finishes and is stored; the adapter just stops hearing about it.
+            log.warning("chat event sink failed; dropping further events of this turn", exc_info=True)
+            self.sink = None
+
+    async def progress(self, message: str) -> None:
+        await self(ProgressEvent(message))
+
+    async def text(self, answer: str) -> None:
+        """A whole answer as chunk events of about _OFFLINE_CHUNK_CHARS (no text lost)."""
+        if self.sink is not None:
+            for piece in _chunks(answer):
+                await self(ChunkEvent(piece))
 
 
 class ChatService:
@@ -250,18 +280,27 @@ class ChatService:
         question: str,
         user_roles: list[str] | None = None,
         include_history: bool = True,
-        on_chunk: ChunkSink | None = None,
-        on_progress: ChunkSink | None = None,
+        sink: EventSink | None = None,
     ) -> ChatResponse:
-        question = question.strip()
-        if not question or len(question) > 5000:
-            raise ValidationFailed("question", "length", "question must be 1-5000 characters")
-        lock = self._locks.setdefault(session_id, asyncio.Lock())
-        async with lock:  # turns of one session are sequential (seq numbers, context updates)
-            state = await self._state(user, session_id)
-            return await self._turn(
-                user, state, question, user_roles or [], include_history, on_chunk, on_progress
-            )
+        """One turn. With ``sink``, its events (progress…, chunk…, then done — or error) go there too.
+
+        Errors still raise (REST maps them to a status); the sink has seen the matching ``ErrorEvent``."""
+        emit = _Emitter(sink)
+        try:
+            question = question.strip()
+            if not question or len(question) > 5000:
+                raise ValidationFailed("question", "length", "question must be 1-5000 characters")
+            lock = self._locks.setdefault(session_id, asyncio.Lock())
+            async with lock:  # turns of one session are sequential (seq numbers, context updates)
+                state = await self._state(user, session_id)
+                response = await self._turn(user, state, question, user_roles or [], include_history, emit)
+        except Exception as exc:
+            if not isinstance(exc, ServiceError):
+                log.exception("chat turn failed")
+            await emit(ErrorEvent.from_exception(exc))
+            raise
+        await emit(DoneEvent(response))
+        return response
 
     async def _turn(
         self,
@@ -270,15 +309,14 @@ class ChatService:
         question: str,
         requested_roles: list[str],
         include_history: bool,
-        on_chunk: ChunkSink | None,
-        on_progress: ChunkSink | None = None,
+        emit: _Emitter,
     ) -> ChatResponse:
         language = detect_language(question)
         roles = effective_roles(requested_roles, user.roles)
         allowed = allowed_tools(roles)
         # Tools run with the effective roles, so the services' own checks agree with the chat's table.
         acting = UserContext(id=user.id, name=user.name, roles=roles)
-        ctx = ToolContext(acting, self.container, on_progress, language)
+        ctx = ToolContext(acting, self.container, emit.progress if emit.active else None, language)
         outcomes: list[ToolOutcome] = []
         metadata: dict[str, Any] = {}
         history = state.history[-self.history_turns :] if include_history else []
@@ -297,8 +335,7 @@ class ChatService:
 
             async def forward(text: str) -> None:
                 streamed.append(text)
-                if on_chunk is not None:
-                    await on_chunk(text)
+                await emit(ChunkEvent(text))
 
             async def execute(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
                 outcome = await self.registry.call(name, arguments, ctx, allowed)
@@ -320,22 +357,18 @@ class ChatService:
             except LLMUnavailable as exc:
                 metadata.update(fallback=True, fallback_reason=exc.reason, model=self.llm.model)
                 self.turns_total["fallback"] += 1
-                if streamed and on_chunk is not None:
-                    await on_chunk("\n\n")
+                if streamed:
+                    await emit(ChunkEvent("\n\n"))
                 done = [o for o in outcomes if o.ok and o.result is not None]
                 if done:
                     # Tools already ran (maybe a backtest started): report them rather than re-plan and
                     # repeat side effects.
                     answer = "\n".join(render.render_result(o.name, o.result or {}, language) for o in done)
-                    if on_chunk is not None:
-                        for piece in _chunks(answer):
-                            await on_chunk(piece)
+                    await emit.text(answer)
 
         if answer is None:
             answer = await self._offline(question, state, ctx, allowed, roles, language, outcomes, metadata)
-            if on_chunk is not None:
-                for piece in _chunks(answer):
-                    await on_chunk(piece)
+            await emit.text(answer)
 
         self.turns_total[engine] += 1
         denied = sorted(
@@ -534,7 +567,3 @@ def install(container: Any) -> None:
     container.chat = service
     container.on_start.append(service.start)
     container.on_close.append(service.aclose)
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=str)

@@ -1,22 +1,25 @@
-"""ChatOps HTTP/WebSocket/SSE endpoints under ``/api/v1/chatops-advanced`` (the original paths)."""
+"""ChatOps HTTP/WebSocket/SSE endpoints under ``/api/v1/chatops-advanced`` (the original paths).
+
+A thin adapter over ``container.chat`` (`quantops.chat.service.ChatService`): streaming endpoints pass
+one sink and serialise the chat core's events (`quantops.chat.events`) unchanged."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
+from importlib import resources
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, WebSocket, status
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sse_starlette.sse import EventSourceResponse
-from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from quantops.api.deps import CurrentUser, get_container, websocket_user
+from quantops.chat.events import ChatEvent, ErrorEvent
 from quantops.chat.schemas import (
     AutoBacktestRequest,
     AutoBacktestResponse,
@@ -27,14 +30,14 @@ from quantops.chat.schemas import (
     SessionCreated,
 )
 from quantops.chat.service import ChatService
-from quantops.services.errors import ServiceError, ValidationFailed
+from quantops.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1/chatops-advanced"
 router = APIRouter(prefix=PREFIX, tags=["chatops"])
 page_router = APIRouter(tags=["chatops"])
-_PAGE = Path(__file__).with_name("static") / "chat.html"
+_PAGE = resources.files("quantops.chat") / "static" / "chat.html"
 
 
 def get_chat(request: Request) -> ChatService:
@@ -69,41 +72,25 @@ async def chat_turn(session_id: str, body: ChatRequest, user: CurrentUser, chat:
 async def chat_turn_sse(
     session_id: str, body: ChatRequest, user: CurrentUser, chat: ChatDep
 ) -> EventSourceResponse:
-    """Server-sent events: `chunk` events with text, then one `done` (the ChatResponse) or `error`."""
+    """Server-sent events of the turn (`quantops.chat.events`): `progress` and `chunk` events, then one
+    `done` (the ChatResponse) or `error`; each `data:` is the event's JSON, `event:` its type."""
     await chat.get_session(user, session_id)  # 404 before the stream starts
-    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-
-    async def on_chunk(text: str) -> None:
-        await queue.put(
-            {"event": "chunk", "data": json.dumps({"type": "chunk", "content": text}, ensure_ascii=False)}
-        )
-
-    async def on_progress(text: str) -> None:
-        data = json.dumps({"type": "progress", "content": text}, ensure_ascii=False)
-        await queue.put({"event": "progress", "data": data})
+    queue: asyncio.Queue[ChatEvent | None] = asyncio.Queue()
 
     async def run() -> None:
         try:
-            reply = await chat.chat(
-                user, session_id, body.question, body.user_roles, body.include_history, on_chunk, on_progress
-            )
-            data = {"type": "done", **reply.model_dump(mode="json")}
-            await queue.put({"event": "done", "data": json.dumps(data, ensure_ascii=False)})
-        except ServiceError as exc:
-            await queue.put({"event": "error", "data": json.dumps({"type": "error", "detail": exc.message})})
-        except Exception:
-            log.exception("chat stream failed")
-            await queue.put(
-                {"event": "error", "data": json.dumps({"type": "error", "detail": "internal error"})}
-            )
+            with contextlib.suppress(Exception):  # the sink got the ErrorEvent (the service logged it)
+                await chat.chat(
+                    user, session_id, body.question, body.user_roles, body.include_history, queue.put
+                )
         finally:
             await queue.put(None)
 
-    async def events() -> AsyncIterator[dict[str, Any]]:
+    async def events() -> AsyncIterator[dict[str, str]]:
         task = asyncio.create_task(run())
         try:
-            while (item := await queue.get()) is not None:
-                yield item
+            while (event := await queue.get()) is not None:
+                yield {"event": event.type, "data": event.to_json()}
         finally:
             if not task.done():
                 # Client went away: let the turn finish (it is persisted) rather than cut it mid-write.
@@ -160,9 +147,9 @@ async def chat_metrics(user: CurrentUser, chat: ChatDep) -> dict[str, Any]:
 
 @router.websocket("/ws/chat/{session_id}")
 async def chat_socket(websocket: WebSocket, session_id: str) -> None:
-    """Send `{"question": ...}`; receive `{"type":"chunk","content":...}`… then `{"type":"done",...}`.
-
-    Long tools also send `{"type":"progress","content":...}` (e.g. a backtest started) meanwhile."""
+    """Send `{"question": ...}`; receive the turn's events as JSON text frames (`quantops.chat.events`):
+    `{"type":"progress","message"}`… `{"type":"chunk","content"}`… then `{"type":"done",...response}` or
+    `{"type":"error","detail","status"}`. A bad frame is an error event and the socket stays open."""
     user = await websocket_user(websocket)
     if user is None:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="invalid API key")
@@ -170,33 +157,19 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     chat: ChatService | None = getattr(websocket.app.state.container, "chat", None)
     await websocket.accept()
     if chat is None:
-        await websocket.send_json({"type": "error", "detail": "chat service is not installed"})
+        await websocket.send_text(ErrorEvent("chat service is not installed", 503).to_json())
         await websocket.close(code=1011)
         return
     try:
         await chat.get_session(user, session_id)
     except ServiceError as exc:
-        await websocket.send_json({"type": "error", "detail": exc.message})
+        await websocket.send_text(ErrorEvent.from_exception(exc).to_json())
         await websocket.close(code=4404)
         return
 
-    client_gone = False
-
-    async def send(message: dict[str, Any]) -> None:
-        # A client leaving mid-turn must not abort the turn: it still finishes and is stored.
-        nonlocal client_gone
-        if client_gone:
-            return
-        try:
-            await websocket.send_json(message)
-        except (WebSocketDisconnect, RuntimeError):
-            client_gone = True
-
-    async def on_chunk(text: str) -> None:
-        await send({"type": "chunk", "content": text})
-
-    async def on_progress(text: str) -> None:
-        await send({"type": "progress", "content": text})
+    async def send(event: ChatEvent) -> None:
+        # Raising here only detaches this socket from the turn: the service finishes and stores it.
+        await websocket.send_text(event.to_json())
 
     try:
         while True:
@@ -204,30 +177,12 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
             try:
                 body = ChatRequest.model_validate_json(raw)
             except ValidationError as exc:
-                errors = [
-                    {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()[:5]
-                ]
-                await websocket.send_json({"type": "error", "detail": errors})
+                await send(ErrorEvent.from_validation_error(exc))
                 continue
-            try:
-                reply = await chat.chat(
-                    user,
-                    session_id,
-                    body.question,
-                    body.user_roles,
-                    body.include_history,
-                    on_chunk,
-                    on_progress,
-                )
-            except ValidationFailed as exc:
-                await websocket.send_json({"type": "error", "detail": exc.to_detail()})
-                continue
-            except ServiceError as exc:
-                await websocket.send_json({"type": "error", "detail": exc.message})
-                continue
-            if client_gone:
+            with contextlib.suppress(Exception):  # the error event went to the socket already
+                await chat.chat(user, session_id, body.question, body.user_roles, body.include_history, send)
+            if websocket.client_state is not WebSocketState.CONNECTED:
                 return
-            await websocket.send_json({"type": "done", **reply.model_dump(mode="json")})
     except WebSocketDisconnect:
         return
     except RuntimeError:  # sending on a socket the client already closed

@@ -1,0 +1,122 @@
+"""Import layers (docs/ARCHITECTURE.md): dependencies point inward, adapters sit outside the core.
+
+Static: every ``import`` in src/quantops (also inside functions and TYPE_CHECKING blocks) is checked
+against the layer rules. Dynamic: importing every chat module loads no ``quantops.api`` module.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGE = SRC / "quantops"
+# Adapters: only they may import the HTTP app/routers, Slack, MCP and the root CLI.
+ADAPTERS = {"api", "slack", "mcp", "cli"}
+# layer → quantops sub-packages it must never import (the engine: nothing outside itself).
+FORBIDDEN: dict[str, set[str] | None] = {
+    "engine": None,  # None: any quantops module outside quantops.engine
+    "services": ADAPTERS | {"chat"},
+    "chat": ADAPTERS,
+    "analysis": ADAPTERS | {"chat", "services"},
+    "strategies": ADAPTERS | {"chat", "services"},
+    "data": ADAPTERS | {"chat", "services"},
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(SRC).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """(line, absolute module) of every import in the file."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            found.append((node.lineno, target))
+            # `from quantops import api` imports the sub-package too
+            found += [(node.lineno, f"{target}.{alias.name}") for alias in node.names if target == "quantops"]
+    return found
+
+
+def _layer_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "quantops" else None
+
+
+def layer_violations() -> list[str]:
+    problems = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        layer = _layer_of(_module_name(path))
+        if layer not in FORBIDDEN:
+            continue
+        forbidden = FORBIDDEN[layer]
+        for line, target in _imports(path):
+            target_layer = _layer_of(target)
+            if target_layer is None and target != "quantops":
+                continue  # third-party
+            if target_layer == layer:
+                continue
+            if forbidden is None or target_layer in forbidden:
+                problems.append(f"{path.relative_to(SRC)}:{line} ({layer}) imports {target}")
+    return problems
+
+
+def test_every_layer_imports_only_inward() -> None:
+    assert layer_violations() == []
+
+
+def test_the_checker_sees_a_violation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rules bite: a chat module importing the API, a function-local relative import out of the
+    engine, and services importing chat are all reported."""
+    fake = tmp_path / "quantops"
+    (fake / "chat").mkdir(parents=True)
+    (fake / "engine").mkdir()
+    (fake / "services").mkdir()
+    (fake / "chat" / "x.py").write_text("from quantops.api.deps import CurrentUser\n")
+    (fake / "engine" / "y.py").write_text("def f():\n    from ..config import Settings\n")
+    (fake / "services" / "z.py").write_text("from quantops import chat\n")
+    monkeypatch.setattr(sys.modules[__name__], "SRC", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
+    found = layer_violations()
+    assert len(found) == 3, found
+    assert any("chat/x.py:1 (chat) imports quantops.api.deps" in p for p in found)
+    assert any("engine/y.py:2 (engine) imports quantops.config" in p for p in found)
+    assert any("services/z.py:1 (services) imports quantops.chat" in p for p in found)
+
+
+def test_importing_the_chat_core_loads_no_api_module() -> None:
+    chat_modules = sorted(
+        _module_name(p) for p in (PACKAGE / "chat").rglob("*.py") if not p.name.startswith("_")
+    )
+    assert "quantops.chat.service" in chat_modules and "quantops.chat.events" in chat_modules
+    code = (
+        "import importlib, sys\n"
+        f"for name in {chat_modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "loaded = sorted(m for m in sys.modules if m == 'quantops.api' or m.startswith('quantops.api.'))\n"
+        "print(loaded)\n"
+        "sys.exit(1 if loaded else 0)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
