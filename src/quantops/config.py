@@ -54,7 +54,16 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o"
     llm_temperature: float = 0.7
     llm_max_tokens: int = 1000
-    llm_timeout_seconds: float = 30.0
+    llm_timeout_seconds: float = 30.0  # per read (the SDK's httpx timeout), not for the whole answer
+    llm_turn_deadline_seconds: float = Field(
+        default=60.0, gt=0, le=3600, description="wall-clock limit of one LLM turn, then the offline planner"
+    )
+    llm_breaker_failures: int = Field(
+        default=5, ge=1, le=1000, description="consecutive failed LLM turns that open the circuit breaker"
+    )
+    llm_breaker_cooldown_seconds: float = Field(
+        default=30.0, gt=0, le=86400, description="how long an open breaker skips the LLM before a probe"
+    )
     llm_max_tool_steps: int = 5
     llm_cache_ttl_seconds: int = 3600
 

@@ -71,13 +71,18 @@ class FakeLLM:
     """Tests push steps; each /v1/chat/completions request consumes one.
 
     Steps: {"text": "..."} | {"tool_calls": [(name, arguments_json_string)]} | {"status": 429} |
-    {"sleep": seconds, ...} | {"garbage": True} (a stream that is not JSON).
+    {"sleep": seconds, ...} | {"garbage": True} (a stream that is not JSON) |
+    {"keepalive": seconds} (SSE comment lines every 0.2 s, each resetting the client's read timeout,
+    then a text) | {"trickle": "many words", "every": seconds} (one token per interval) |
+    {"abort": True} (the connection drops in the middle of the stream).
+    Streams that the client abandons are counted in ``abandoned``.
     """
 
     url: str = ""
     steps: deque[dict[str, Any]] = field(default_factory=deque)
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    abandoned: int = 0
 
     def script(self, *steps: dict[str, Any]) -> None:
         with self.lock:
@@ -113,27 +118,52 @@ def fake_llm_app(state: FakeLLM) -> FastAPI:
             return JSONResponse(error, status_code=step["status"])
 
         async def stream() -> Any:
-            yield _chunk({"role": "assistant", "content": ""})
-            if step.get("garbage"):
-                yield "data: {this is not json\n\n"
-                return
-            if "text" in step:
-                words = step["text"].split(" ")
-                for i, word in enumerate(words):
-                    yield _chunk({"content": word + (" " if i < len(words) - 1 else "")})
-                    await asyncio.sleep(0)
-                yield _chunk({}, "stop")
-            for index, (name, arguments) in enumerate(step.get("tool_calls", [])):
-                head = {"index": index, "id": f"call_{index}", "type": "function", "function": {"name": name}}
-                yield _chunk({"tool_calls": [{**head, "function": {"name": name, "arguments": ""}}]})
-                half = len(arguments) // 2  # arguments arrive split over chunks, as real servers do
-                for part in (arguments[:half], arguments[half:]):
-                    yield _chunk({"tool_calls": [{"index": index, "function": {"arguments": part}}]})
-            if "tool_calls" in step:
-                yield _chunk({}, "tool_calls")
-            yield "data: [DONE]\n\n"
+            finished = False
+            try:
+                async for piece in scripted(step):
+                    yield piece
+                finished = True
+            finally:
+                if not finished and not step.get("abort"):
+                    with state.lock:
+                        state.abandoned += 1
 
         return StreamingResponse(stream(), media_type="text/event-stream")
+
+    async def scripted(step: dict[str, Any]) -> Any:
+        yield _chunk({"role": "assistant", "content": ""})
+        if step.get("garbage"):
+            yield "data: {this is not json\n\n"
+            return
+        if step.get("abort"):
+            yield _chunk({"content": "partial "})
+            raise ConnectionAbortedError("scripted: connection dropped mid-stream")
+        if "keepalive" in step:  # bounded: stops by itself even if nobody hangs up
+            until = time.monotonic() + step["keepalive"]
+            while time.monotonic() < until:
+                yield ": keep-alive\n\n"
+                await asyncio.sleep(0.2)
+            step = {"text": "kept you waiting"}
+        if "trickle" in step:
+            for word in step["trickle"].split(" "):
+                yield _chunk({"content": word + " "})
+                await asyncio.sleep(step.get("every", 0.2))
+            yield _chunk({}, "stop")
+        if "text" in step:
+            words = step["text"].split(" ")
+            for i, word in enumerate(words):
+                yield _chunk({"content": word + (" " if i < len(words) - 1 else "")})
+                await asyncio.sleep(0)
+            yield _chunk({}, "stop")
+        for index, (name, arguments) in enumerate(step.get("tool_calls", [])):
+            head = {"index": index, "id": f"call_{index}", "type": "function", "function": {"name": name}}
+            yield _chunk({"tool_calls": [{**head, "function": {"name": name, "arguments": ""}}]})
+            half = len(arguments) // 2  # arguments arrive split over chunks, as real servers do
+            for part in (arguments[:half], arguments[half:]):
+                yield _chunk({"tool_calls": [{"index": index, "function": {"arguments": part}}]})
+        if "tool_calls" in step:
+            yield _chunk({}, "tool_calls")
+        yield "data: [DONE]\n\n"
 
     return app
 
@@ -221,7 +251,8 @@ def offline_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatSer
 
 @pytest.fixture(scope="session")
 def llm_server(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterator[ChatServer]:
-    """quantops whose brain is the scripted OpenAI-compatible server (short timeout for the timeout test)."""
+    """quantops whose brain is the scripted OpenAI-compatible server (short timeout for the timeout test;
+    the circuit breaker out of the way: the failure tests fail many turns in a row)."""
     server, info = start_chat_server(
         tmp_path_factory.mktemp("chat-llm"),
         llm_base_url=fake_llm.url,
@@ -229,6 +260,7 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> I
         llm_model="test-model",
         llm_timeout_seconds=1.5,
         llm_max_tool_steps=3,
+        llm_breaker_failures=1000,
     )
     with server:
         info.url = server.url

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from .conftest import ChatServer, FakeLLM
+from quantops.chat.llm import CircuitBreaker
+
+from .conftest import ChatServer, FakeLLM, start_chat_server
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -132,6 +137,7 @@ def test_websocket_streams_llm_tokens(llm_server: ChatServer, fake_llm: FakeLLM)
         ({"status": 503}, "http_503"),
         ({"sleep": 3.0, "text": "too late"}, "timeout"),
         ({"garbage": True}, "malformed_output"),
+        ({"abort": True}, "connection_error"),
         ({"tool_calls": [("list_backtests", "{not json")]}, "malformed_output: tool arguments are not JSON"),
     ],
 )
@@ -231,3 +237,213 @@ def test_history_is_sent_only_when_asked(
     assert with_history == [("user", first_q), ("assistant", "answer one"), ("user", second_q)]
     without = [(m["role"], m["content"]) for m in fake_llm.requests[2]["body"]["messages"][1:]]
     assert without == [("user", third_q)]
+
+
+# ---- turn deadline and circuit breaker ------------------------------------------------------------------
+def guarded(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM, name: str, **overrides):
+    return start_chat_server(
+        tmp_path_factory.mktemp(name),
+        llm_base_url=fake_llm.url,
+        llm_api_key="sk-test-secret-key",
+        llm_model="test-model",
+        llm_timeout_seconds=1.0,  # per read: every keep-alive resets it
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="module")
+def deadline_server(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterator[ChatServer]:
+    server, info = guarded(
+        tmp_path_factory, fake_llm, "chat-deadline", llm_turn_deadline_seconds=2.5, llm_breaker_failures=1000
+    )
+    with server:
+        info.url = server.url
+        yield info
+
+
+def wait_abandoned(fake_llm: FakeLLM, count: int) -> None:
+    deadline = time.monotonic() + 20
+    while fake_llm.abandoned < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fake_llm.abandoned >= count, "the quantops server kept the LLM stream open"
+
+
+@pytest.mark.parametrize(
+    "step",
+    [{"keepalive": 90.0}, {"trickle": " ".join(["token"] * 300), "every": 0.3}],
+    ids=["sse-keepalive-comments", "slow-token-trickle"],
+)
+def test_turn_deadline_cuts_an_endpoint_that_keeps_the_connection_busy(
+    deadline_server: ChatServer, fake_llm: FakeLLM, client: httpx.Client, step: dict
+) -> None:
+    # Without the deadline this turn takes 90 s: every keep-alive/token resets the 1 s read timeout.
+    fake_llm.script(step)
+    abandoned = fake_llm.abandoned
+    started = time.monotonic()
+    sid = session(client, deadline_server)
+    reply = ask(client, deadline_server, sid, unique("list my backtests"), roles=["viewer"])
+    assert time.monotonic() - started < 45  # generous: proves only that it does not wait the stream out
+    assert reply["engine"] == "offline"
+    assert reply["metadata"]["fallback"] is True and reply["metadata"]["fallback_reason"] == "deadline"
+    assert reply["tool_calls"][0]["tool"] == "list_backtests" and reply["tool_calls"][0]["ok"]
+    assert len(fake_llm.requests) == 1
+    wait_abandoned(fake_llm, abandoned + 1)  # the abandoned stream's connection was closed
+    history = client.get(f"{deadline_server.api}/session/{sid}", headers=deadline_server.headers()).json()
+    assert history["conversation_history"][1]["metadata"]["fallback_reason"] == "deadline"
+
+
+def test_turn_deadline_after_a_tool_call_does_not_repeat_it(
+    deadline_server: ChatServer, fake_llm: FakeLLM, client: httpx.Client
+) -> None:
+    listing = f"{deadline_server.url}/api/v1/backtests"
+    before = client.get(listing, headers=deadline_server.headers()).json()["total"]
+    fake_llm.script({"tool_calls": [("run_backtest", AAPL_SMA)]}, {"keepalive": 90.0})
+    reply = ask(client, deadline_server, session(client, deadline_server), unique("backtest sma on AAPL"))
+    assert reply["engine"] == "offline" and reply["metadata"]["fallback_reason"] == "deadline"
+    # The backtest the model started is reported, not planned and run a second time.
+    assert len(reply["backtest_ids"]) == 1 and [c["tool"] for c in reply["tool_calls"]] == ["run_backtest"]
+    assert client.get(listing, headers=deadline_server.headers()).json()["total"] == before + 1
+    assert reply["backtest_ids"][0] in reply["answer"]
+
+
+def test_websocket_turn_deadline_sends_partial_tokens_then_the_offline_answer(
+    deadline_server: ChatServer, fake_llm: FakeLLM
+) -> None:
+    from websockets.asyncio.client import connect
+
+    fake_llm.script({"trickle": " ".join(["slow"] * 300), "every": 0.3})
+
+    async def run() -> tuple[list[str], dict]:
+        async with httpx.AsyncClient() as http:
+            created = await http.post(
+                f"{deadline_server.api}/session/create", headers=deadline_server.headers()
+            )
+        url = deadline_server.api.replace("http://", "ws://") + f"/ws/chat/{created.json()['session_id']}"
+        async with connect(url, additional_headers=deadline_server.headers()) as ws:
+            await ws.send(json.dumps({"question": unique("list my backtests"), "user_roles": ["viewer"]}))
+            chunks = []
+            while True:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                if message["type"] != "chunk":
+                    return chunks, message
+                chunks.append(message["content"])
+
+    chunks, done = asyncio.run(run())
+    assert done["type"] == "done" and done["engine"] == "offline"
+    assert done["metadata"]["fallback_reason"] == "deadline"
+    assert chunks[0].startswith("slow") and "slow" not in done["answer"]
+    assert "".join(chunks).endswith(done["answer"])
+
+
+@pytest.fixture
+def breaker_server(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterator[ChatServer]:
+    server, info = guarded(
+        tmp_path_factory, fake_llm, "chat-breaker", llm_breaker_failures=3, llm_breaker_cooldown_seconds=4.0
+    )
+    with server:
+        info.url = server.url
+        yield info
+
+
+def breaker_state(client: httpx.Client, server: ChatServer) -> dict:
+    return client.get(f"{server.api}/metrics", headers=server.headers()).json()["llm_breaker"]
+
+
+def wait_for_state(client: httpx.Client, server: ChatServer, state: str) -> dict:
+    deadline = time.monotonic() + 60
+    while (current := breaker_state(client, server))["state"] != state and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert current["state"] == state, current
+    return current
+
+
+def test_circuit_breaker_opens_skips_the_llm_then_probes(
+    breaker_server: ChatServer, fake_llm: FakeLLM, client: httpx.Client
+) -> None:
+    server = breaker_server
+    sid = session(client, server)
+    assert breaker_state(client, server) == {
+        "state": "closed", "failures": 0, "threshold": 3, "cooldown_seconds": 4.0, "opened_at": None,
+        "rejected": 0,
+    }  # fmt: skip
+    # Two failures, then a success: failures must be consecutive.
+    fake_llm.script({"status": 503}, {"status": 503}, {"text": "fine"}, {"status": 500}, {"status": 500})
+    for _ in range(2):
+        assert ask(client, server, sid, unique("list my backtests"), roles=["viewer"])["engine"] == "offline"
+    assert breaker_state(client, server)["failures"] == 2
+    assert ask(client, server, sid, unique("hello"), roles=["viewer"])["engine"] == "llm"
+    assert breaker_state(client, server)["failures"] == 0
+    for _ in range(2):
+        ask(client, server, sid, unique("list my backtests"), roles=["viewer"])
+    assert breaker_state(client, server)["state"] == "closed"
+    fake_llm.script({"sleep": 3.0, "text": "too late"})  # a read timeout is a failure too: the third
+    reply = ask(client, server, sid, unique("list my backtests"), roles=["viewer"])
+    assert reply["metadata"]["fallback_reason"] == "timeout"
+    opened = breaker_state(client, server)
+    assert opened["state"] == "open" and opened["failures"] == 3 and opened["opened_at"] is not None
+
+    # Open: the endpoint is not called at all; the offline planner answers.
+    fake_llm.script({"text": "SHOULD NOT BE USED"})
+    reply = ask(client, server, sid, unique("list my backtests"), roles=["viewer"])
+    assert reply["engine"] == "offline" and reply["metadata"]["fallback_reason"] == "circuit_open"
+    assert reply["tool_calls"][0]["tool"] == "list_backtests"
+    assert fake_llm.requests == []
+    assert breaker_state(client, server)["rejected"] == 1
+
+    # After the cool-down one turn probes; it fails → open again, with a new opened_at.
+    wait_for_state(client, server, "half_open")
+    fake_llm.script({"status": 502})
+    assert (
+        ask(client, server, sid, unique("list my backtests"), roles=["viewer"])["metadata"]["fallback_reason"]
+        == "http_502"
+    )
+    reopened = breaker_state(client, server)
+    assert reopened["state"] == "open" and reopened["opened_at"] > opened["opened_at"]
+
+    # Next probe succeeds → closed.
+    wait_for_state(client, server, "half_open")
+    fake_llm.script({"text": "I am back."})
+    reply = ask(client, server, sid, unique("hello again"), roles=["viewer"])
+    assert reply["engine"] == "llm" and reply["answer"] == "I am back."
+    assert breaker_state(client, server) | {"rejected": 0} == {
+        "state": "closed", "failures": 0, "threshold": 3, "cooldown_seconds": 4.0, "opened_at": None,
+        "rejected": 0,
+    }  # fmt: skip
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_circuit_breaker_state_machine() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(2, 10.0, clock=clock)
+    assert breaker.allow() and breaker.state == "closed"
+    breaker.record_failure()
+    assert breaker.state == "closed" and breaker.failures == 1
+    breaker.record_success()
+    assert breaker.failures == 0
+    for _ in range(2):
+        assert breaker.allow()
+        breaker.record_failure()
+    assert breaker.state == "open" and breaker.opened_at is not None
+    assert not breaker.allow() and breaker.rejected == 1
+    clock.now += 9.9
+    assert breaker.state == "open" and not breaker.allow()
+    clock.now += 0.1
+    assert breaker.state == "half_open"
+    assert breaker.allow()  # the probe
+    assert not breaker.allow()  # one probe at a time: a concurrent turn is refused
+    assert breaker.state == "half_open"
+    breaker.release()  # the probe was cancelled (client went away): no verdict, another may probe
+    assert breaker.failures == 2 and breaker.allow()
+    breaker.record_failure()  # probe failed → open for another cool-down
+    assert breaker.state == "open" and breaker.failures == 3
+    clock.now += 10
+    assert breaker.allow()
+    breaker.record_success()
+    assert breaker.state == "closed" and breaker.failures == 0 and breaker.opened_at is None

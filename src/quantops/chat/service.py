@@ -520,6 +520,7 @@ class ChatService:
             "llm_enabled": self.llm is not None,
             "model": self.llm.model if self.llm else None,
             "turns": dict(self.turns_total),
+            "llm_breaker": self.llm.breaker.snapshot() if self.llm else None,
             "caches": {name: {"backend": c.backend, **c.counters.as_dict()} for name, c in caches.items()},
         }
 
