@@ -7,6 +7,7 @@ switches to the scale-out components through the same code paths.
 
 from __future__ import annotations
 
+import importlib.util
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -105,6 +106,57 @@ class Settings(BaseSettings):
     @property
     def llm_enabled(self) -> bool:
         return self.llm_api_key is not None or self.llm_base_url is not None
+
+
+# Modules of the `scale` extra, and the setting that needs each (see the README's scale-out table).
+SCALE_EXTRA_MODULES: dict[str, str] = {
+    "redis": "QUANTOPS_REDIS_URL",
+    "celery": "QUANTOPS_JOB_BACKEND=celery",
+    "kombu": "QUANTOPS_JOB_BACKEND=celery",
+    "asyncpg": "QUANTOPS_DATABASE_URL=postgresql+asyncpg://…",
+    "psycopg": "QUANTOPS_DATABASE_URL=postgresql+psycopg://…",
+}
+
+
+class MissingExtraError(RuntimeError):
+    """A setting needs an optional dependency group (extra) that is not installed."""
+
+    def __init__(self, module: str, needed_by: str | None = None, extra: str = "scale") -> None:
+        needed_by = needed_by or SCALE_EXTRA_MODULES.get(module, "this configuration")
+        super().__init__(
+            f"{needed_by} needs the '{extra}' extra (module {module!r} is not installed): "
+            f"pip install 'quantops[{extra}]'"
+        )
+        self.module = module
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def required_modules(settings: Settings) -> dict[str, str]:
+    """Optional modules these settings need → the setting that needs it."""
+    needed: dict[str, str] = {}
+    if settings.redis_url:
+        needed["redis"] = "QUANTOPS_REDIS_URL"
+    if settings.job_backend == "celery":
+        needed["celery"] = "QUANTOPS_JOB_BACKEND=celery"
+        needed["redis"] = "QUANTOPS_JOB_BACKEND=celery (Redis broker)"
+    scheme = settings.resolved_database_url.split("://", 1)[0]
+    dialect, _, driver = scheme.partition("+")
+    if dialect == "postgresql" and driver in ("asyncpg", "psycopg"):
+        needed[driver] = f"QUANTOPS_DATABASE_URL={scheme}://…"
+    return needed
+
+
+def require_extras(settings: Settings) -> None:
+    """Fail at start-up, naming the extra to install, instead of a ModuleNotFoundError later."""
+    for module, needed_by in required_modules(settings).items():
+        if not _installed(module):
+            raise MissingExtraError(module, needed_by)
 
 
 def get_settings(**overrides: object) -> Settings:

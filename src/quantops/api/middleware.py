@@ -4,23 +4,35 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_KEY_IN_URL = re.compile(r"(api_key=)[^&\s\"']+", re.IGNORECASE)
+# A query parameter `name=value` (name and value as they appear, possibly percent-encoded).
+_QUERY_PARAM = re.compile(r"(?P<name>[^?&=\s\"']+)=(?P<value>[^&\s\"']*)")
+_SECRET_PARAMS = frozenset({"api_key"})
+
+
+def _redact_param(match: re.Match[str]) -> str:
+    # Decide on the decoded name: `api%5Fkey=` is the same parameter to the server as `api_key=`.
+    if unquote_plus(match["name"]).strip().lower() in _SECRET_PARAMS:
+        return f"{match['name']}=***"
+    return match.group(0)
+
+
+def redact_api_keys(text: str) -> str:
+    """`text` with the value of every `api_key` query parameter (however encoded) replaced by ***."""
+    return _QUERY_PARAM.sub(_redact_param, text) if "=" in text else text
 
 
 class RedactApiKeys(logging.Filter):
     """Access logs print the URL; a WebSocket/report URL may carry ?api_key=… — never log it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(
-                _KEY_IN_URL.sub(r"\1***", a) if isinstance(a, str) else a
-                for a in record.args  # type: ignore[union-attr]
-            )
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_api_keys(a) if isinstance(a, str) else a for a in record.args)
         if isinstance(record.msg, str):
-            record.msg = _KEY_IN_URL.sub(r"\1***", record.msg)
+            record.msg = redact_api_keys(record.msg)
         return True
 
 
@@ -53,18 +65,27 @@ class BodySizeLimit:
                     return
         received = 0
         response_started = False
+        too_large = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    too_large = True
                     raise _TooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
+            # FastAPI turns any error while reading the body into a 400; a streamed (chunked) body over
+            # the limit must answer 413 like one announced by Content-Length.
             nonlocal response_started
+            if too_large:
+                if message["type"] == "http.response.start" and not response_started:
+                    response_started = True
+                    await self._reject(send)
+                return
             if message["type"] == "http.response.start":
                 response_started = True
             await send(message)

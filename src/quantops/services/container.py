@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from quantops.config import Settings
+from quantops.config import Settings, require_extras
 from quantops.jobs.base import JobBackend
 from quantops.jobs.estimator import DurationEstimator
 from quantops.jobs.handler import BacktestJobHandler
@@ -113,6 +113,7 @@ def build_container(
     extensions: tuple[str, ...] | None = None,
 ) -> Container:
     """Build every service once. Celery workers pass with_market_data=False (the server owns DuckDB)."""
+    require_extras(settings)  # a missing `scale` extra is named here, not a ModuleNotFoundError later
     db = Database(settings.resolved_database_url)
     user_repo = UserRepository(db)
     strategy_repo = StrategyRepository(db)
