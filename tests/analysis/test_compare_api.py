@@ -45,14 +45,20 @@ async def test_compare_three_strategies_end_to_end(live_server_any_db: Any) -> N
         assert {s["backtest_id"] for s in result["strategies"]} == {b["id"] for b in backtests.values()}
         assert result["ran_backtests"] == []
 
-        # Cross-check the metrics against empyrical on the equity the API serves.
+        # The comparison's figures are each strategy's own backtest stats (same engine functions, same
+        # starting cash, periods_per_year and risk-free rate), and agree with empyrical on the equity
+        # the API serves (its first return measured from the starting cash, as the backtest does).
         for strategy in result["strategies"]:
-            served = await client.get(f"/api/v1/backtests/{strategy['backtest_id']}/result")
-            equity = served.json()["equity"]
+            served = (await client.get(f"/api/v1/backtests/{strategy['backtest_id']}/result")).json()
+            stats = served["stats"]
+            for metric in ("sharpe_ratio", "sortino_ratio", "cagr", "max_drawdown", "total_return"):
+                assert strategy["metrics"][metric] == pytest.approx(stats[metric], abs=1e-6), metric
+            assert strategy["metrics"]["volatility"] == pytest.approx(stats["annual_volatility"], abs=1e-6)
+            equity = served["equity"]
             series = pd.Series([v for _, v in equity], index=pd.to_datetime([t for t, _ in equity]))
             common = result["analysis"]["common_dates"]
             assert common["count"] == len(series)  # same symbol and period: every date is common
-            returns = series.pct_change().iloc[1:]
+            returns = pd.concat([pd.Series([stats["initial_cash"]]), series]).pct_change().iloc[1:]
             sharpe = empyrical.sharpe_ratio(returns)
             assert strategy["metrics"]["sharpe_ratio"] == pytest.approx(sharpe, rel=1e-5)
             assert strategy["metrics"]["max_drawdown"] == pytest.approx(

@@ -40,14 +40,15 @@ def test_stats_match_empyrical(goog: pd.DataFrame, config: dict, risk_free: floa
     )
     assert stats["max_drawdown"] == pytest.approx(empyrical.max_drawdown(returns) * 100, rel=1e-9)
     assert stats["calmar_ratio"] == pytest.approx(empyrical.calmar_ratio(returns), rel=1e-9)
-    for level in (95, 99):
+    for level in (95, 99):  # losses, positive = loss (the comparison's convention too)
         cutoff = 1 - level / 100
         assert stats[f"var_{level}"] == pytest.approx(
-            empyrical.value_at_risk(returns, cutoff) * 100, rel=1e-9
+            -empyrical.value_at_risk(returns, cutoff) * 100, rel=1e-9
         )
         assert stats[f"cvar_{level}"] == pytest.approx(
-            empyrical.conditional_value_at_risk(returns, cutoff) * 100, rel=1e-9
+            -empyrical.conditional_value_at_risk(returns, cutoff) * 100, rel=1e-9
         )
+        assert stats[f"cvar_{level}"] >= stats[f"var_{level}"] > 0
 
 
 def test_trade_statistics(goog: pd.DataFrame) -> None:

@@ -16,11 +16,18 @@ DEFAULT_MIN_COMMON_DATES = 30
 
 @dataclass(frozen=True, slots=True)
 class EquityCurve:
-    """One strategy's equity: int64 ns UTC timestamps (ascending) and account values."""
+    """One strategy's equity: int64 ns UTC timestamps (ascending) and account values.
+
+    Optional, from its backtest (so the comparison's figures are the backtest's own): ``initial_cash``
+    (the account before the first point), ``periods_per_year`` and ``risk_free_rate`` (annual fraction).
+    """
 
     name: str
     timestamps: np.ndarray
     values: np.ndarray
+    initial_cash: float | None = None
+    periods_per_year: float | None = None
+    risk_free_rate: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +42,9 @@ class AlignedReturns:
     timestamps: np.ndarray
     equity: np.ndarray
     returns: np.ndarray
+    # Per curve: the common window starts at its first point / keeps every one of its points inside it.
+    starts_at_first_point: tuple[bool, ...] = ()
+    complete: tuple[bool, ...] = ()
 
     @property
     def n_strategies(self) -> int:
@@ -105,4 +115,9 @@ def align_equity_curves(
     # Report the first curve's own timestamps on the common days (keeps its time-of-day).
     timestamps = per_curve_stamps[0][np.searchsorted(first_days, common_days)]
     returns = equity[1:] / equity[:-1] - 1.0
-    return AlignedReturns(tuple(names), timestamps, equity, returns)
+    starts = tuple(bool(days[0] == common_days[0]) for days in per_curve_days)
+    complete = tuple(
+        bool(np.count_nonzero((days >= common_days[0]) & (days <= common_days[-1])) == common_days.size)
+        for days in per_curve_days
+    )
+    return AlignedReturns(tuple(names), timestamps, equity, returns, starts, complete)

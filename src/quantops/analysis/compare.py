@@ -17,7 +17,7 @@ from quantops.analysis.alignment import (
 )
 from quantops.analysis.correlation import correlation_matrix
 from quantops.analysis.montecarlo import DEFAULT_RESAMPLES, MonteCarloResult, monte_carlo
-from quantops.analysis.performance import TRADING_DAYS_PER_YEAR, performance_metrics
+from quantops.analysis.performance import performance_metrics, strategy_returns
 from quantops.analysis.ranking import Ranking, rank_strategies
 from quantops.analysis.regimes import (
     RegimeAnalysis,
@@ -27,6 +27,7 @@ from quantops.analysis.regimes import (
     regime_statistics,
 )
 from quantops.analysis.risk import DEFAULT_LEVELS, RiskResult, value_at_risk
+from quantops.engine.metrics import periods_per_year as engine_periods_per_year
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,8 @@ class ComparisonOptions:
     risk_levels: tuple[float, ...] = DEFAULT_LEVELS
     regime_rule: RegimeRule = field(default_factory=RegimeRule)
     min_common_dates: int = DEFAULT_MIN_COMMON_DATES
-    periods_per_year: int = TRADING_DAYS_PER_YEAR
+    # None: the engine's rule over the common dates (252 for daily stock bars, 365 with weekend bars, …).
+    periods_per_year: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,13 +87,32 @@ def analyze_comparison(
     """
     options = options or ComparisonOptions()
     aligned = align_equity_curves(curves, options.min_common_dates)
-    metrics = performance_metrics(aligned.equity, options.periods_per_year)
+    common_ann = options.periods_per_year or engine_periods_per_year(aligned.timestamps)
+    # A curve compared on all of its own dates keeps its backtest's annualisation and starting cash, so
+    # its figures equal its backtest's stats; otherwise the common dates' annualisation and first value.
+    ann = [
+        c.periods_per_year if c.periods_per_year and complete else common_ann
+        for c, complete in zip(curves, aligned.complete, strict=True)
+    ]
+    initial = [
+        c.initial_cash if c.initial_cash and starts else np.nan
+        for c, starts in zip(curves, aligned.starts_at_first_point, strict=True)
+    ]
+    metrics = performance_metrics(aligned.equity, ann, [c.risk_free_rate for c in curves], initial)
     for name, values in (extra_metrics or {}).items():
         metrics.setdefault(name, np.asarray(values, dtype=np.float64))
     ranking = rank_strategies(aligned.names, metrics, ranking_metrics)
     correlation = correlation_matrix(aligned.returns)
     mc = monte_carlo(aligned.returns, options.n_resamples, options.seed, options.block_size)
-    risk = value_at_risk(aligned.returns, options.risk_levels)
+    # VaR/CVaR per strategy over the returns its metrics use (its backtest's own when compared whole).
+    per_strategy = [value_at_risk(r, options.risk_levels) for r in strategy_returns(aligned.equity, initial)]
+    risk = RiskResult(
+        levels=tuple(options.risk_levels),
+        **{
+            kind: np.vstack([getattr(r, kind) for r in per_strategy])
+            for kind in ("historical_var", "historical_cvar", "parametric_var", "parametric_cvar")
+        },
+    )
 
     regimes: RegimeAnalysis | None = None
     underlying_labels: np.ndarray | None = None
@@ -100,7 +121,7 @@ def analyze_comparison(
         date_labels = labels_on_dates(underlying.timestamps, underlying_labels, aligned.timestamps)
         # Period i runs from date i to date i + 1 and takes the regime of date i.
         regimes = regime_statistics(
-            aligned.returns, date_labels[:-1], options.regime_rule, options.periods_per_year
+            aligned.returns, date_labels[:-1], options.regime_rule, common_ann
         )
     return ComparisonAnalysis(
         aligned=aligned,

@@ -116,7 +116,7 @@ def regime_statistics(
     returns: np.ndarray,
     period_labels: np.ndarray,
     rule: RegimeRule = RegimeRule(),
-    periods_per_year: int = TRADING_DAYS_PER_YEAR,
+    periods_per_year: float = TRADING_DAYS_PER_YEAR,
 ) -> RegimeAnalysis:
     """Per-regime figures for ``returns`` (n_periods, n_strategies) with one label per period."""
     returns = np.asarray(returns, dtype=np.float64)

@@ -6,8 +6,9 @@ Definitions follow empyrical (and are cross-checked against it in tests):
   rf is the per-bar risk-free rate derived from the annual one, A the bars per year;
 - CAGR = (final/initial)^(A/len(r)) − 1; annual volatility = std(r, ddof=1)·√A;
 - max drawdown = min(equity / running max − 1) with the initial cash as the first peak;
-- Calmar = CAGR / |max drawdown|; historical VaR(p) = percentile(r, 100·(1−p));
-  CVaR(p) = mean of the worst ⌊(len−1)·(1−p)⌋+1 returns (empyrical's rule).
+- Calmar = CAGR / |max drawdown|; historical VaR(p) = −percentile(r, 100·(1−p));
+  CVaR(p) = −mean of the worst ⌊(len−1)·(1−p)⌋+1 returns (empyrical's rule, negated: in ``stats`` VaR and
+  CVaR are losses, positive = loss, as in comparisons).
 """
 
 from __future__ import annotations
@@ -322,10 +323,11 @@ def compute_stats(
         "worst_trade_return": float(m[M_WORST_TRADE_RETURN]),
         "total_fees": float(m[M_TOTAL_FEES]),
         "exposure": float(m[M_EXPOSURE]),
-        "var_95": tails[0.95][0] * 100.0,
-        "cvar_95": tails[0.95][1] * 100.0,
-        "var_99": tails[0.99][0] * 100.0,
-        "cvar_99": tails[0.99][1] * 100.0,
+        # VaR/CVaR are losses, positive = loss (the comparison reports the same numbers; docs/engine.md).
+        "var_95": -tails[0.95][0] * 100.0,
+        "cvar_95": -tails[0.95][1] * 100.0,
+        "var_99": -tails[0.99][0] * 100.0,
+        "cvar_99": -tails[0.99][1] * 100.0,
         "periods_per_year": float(ann),
         "num_bars": int(n),
     }

@@ -378,8 +378,17 @@ class ComparisonService:
         labels = _unique_labels(strategies)
         selected, ran = await self._select_backtests(user, request, strategies, labels)
         results = await asyncio.gather(*(self._load(user, s.backtest) for s in selected))
+        # Each backtest's starting cash, annualisation and risk-free rate: its Sharpe here is its own.
         curves = [
-            EquityCurve(s.label, r.timestamps, r.values) for s, r in zip(selected, results, strict=True)
+            EquityCurve(
+                s.label,
+                r.timestamps,
+                r.values,
+                initial_cash=_float_or_none(r.stats.get("initial_cash")),
+                periods_per_year=_float_or_none(r.stats.get("periods_per_year")),
+                risk_free_rate=_float_or_none((s.backtest.settings or {}).get("risk_free_rate")) or 0.0,
+            )
+            for s, r in zip(selected, results, strict=True)
         ]
         win_rates = [_float_or_nan(r.stats.get("win_rate")) for r in results]
         underlying = await self._underlying(request, selected, curves)
@@ -666,6 +675,11 @@ class ComparisonService:
             return self.reports.write_page(path, "Strategy comparison", sections, subtitle)
 
         return await anyio.to_thread.run_sync(write)
+
+
+def _float_or_none(value: Any) -> float | None:
+    number = _float_or_nan(value)
+    return number if math.isfinite(number) else None
 
 
 def _int_or_none(value: Any) -> int | None:
