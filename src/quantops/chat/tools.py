@@ -10,7 +10,6 @@ request names *and* the server granted to the user; none left means ``viewer``.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -18,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from quantops.data.errors import MarketDataError, UnknownSymbolError
-from quantops.services.comparison import StrategyComparisonRequest
+from quantops.services.comparison import MissingBacktests, StrategyComparisonRequest
 from quantops.services.errors import NotFoundError, ServiceError, ValidationFailed
 from quantops.services.market_data import as_service_error
 from quantops.services.schemas import BacktestCreate, StrategyCreate, Symbol, UserContext
@@ -95,34 +94,9 @@ class MarketDataArgs(_Args):
     last: int = Field(default=5, ge=1, le=100, description="how many of the latest bars to return")
 
 
-class CompareStrategiesArgs(StrategyComparisonRequest):
-    """The REST comparison request, plus what a chat names instead of ids: "my last N strategies"
-    (``latest_n``, resolved to the caller's N newest strategies when the tool runs) and a fallback
-    symbol to run missing backtests on (the session's last symbol)."""
-
-    strategy_ids: list[str] | None = Field(  # type: ignore[assignment]
-        default=None, min_length=2, max_length=5, description="2-5 of your strategy ids (or latest_n)"
-    )
-    latest_n: int | None = Field(
-        default=None, ge=2, le=5, description="compare your N newest strategies instead of strategy_ids"
-    )
-    fallback_symbol: Symbol | None = Field(
-        default=None,
-        description="symbol to run backtests on, used only when some strategy has no completed backtest",
-    )
-
-    @field_validator("strategy_ids")
-    @classmethod
-    def _unique_ids(cls, ids: list[str] | None) -> list[str] | None:
-        if ids is not None and len(set(ids)) != len(ids):
-            raise ValueError("strategy_ids must be unique")
-        return ids
-
-    @model_validator(mode="after")
-    def _ids_or_latest(self) -> CompareStrategiesArgs:
-        if (self.strategy_ids is None) == (self.latest_n is None):
-            raise ValueError("give either strategy_ids or latest_n")
-        return self
+# The REST comparison request as it is: `strategy_ids` or `latest_n` ("my last N strategies") and the
+# `fallback_symbol` (the session's last symbol) are resolved by the comparison service itself.
+CompareStrategiesArgs = StrategyComparisonRequest
 
 
 class MissingSlot(ValidationFailed):
@@ -325,78 +299,30 @@ async def _create_strategy(ctx: ToolContext, args: StrategyCreate) -> dict[str, 
     return _dump(await ctx.container.strategies.create(ctx.user, args))
 
 
-async def _latest_strategies(ctx: ToolContext, count: int) -> list[Any]:
-    """The caller's ``count`` newest strategies, oldest of them first (the order they were made)."""
-    strategies = await ctx.container.strategies.list(ctx.user)  # newest first
-    if len(strategies) < count:
-        raise ValidationFailed(
-            "latest_n",
-            "too_few_strategies",
-            f"you asked for your last {count} strategies but have {len(strategies)}; create more or "
-            "name the strategy ids",
-        )
-    return list(reversed(strategies[:count]))
-
-
-async def _has_backtest(ctx: ToolContext, strategy_id: str, args: CompareStrategiesArgs) -> bool:
-    """Whether the comparison finds a completed backtest of the strategy on its common ground."""
-    page = await ctx.container.backtests.list(
-        ctx.user, status="completed", strategy_id=strategy_id, symbol=args.symbol, limit=200
-    )
-    return any(
-        (args.start is None or b.start == args.start) and (args.end is None or b.end == args.end)
-        for b in page.items
-    )
-
-
-async def _compare_strategies(ctx: ToolContext, args: CompareStrategiesArgs) -> dict[str, Any]:
+async def _compare_strategies(ctx: ToolContext, args: StrategyComparisonRequest) -> dict[str, Any]:
     comparison = getattr(ctx.container, "comparison", None)
     if comparison is None:
         raise ServiceError("strategy comparison is not available on this server yet")
-    if args.latest_n is not None:
-        strategies = await _latest_strategies(ctx, args.latest_n)
-    else:  # the caller's own (404 otherwise) before anything runs
-        ids = args.strategy_ids or []
-        strategies = list(await asyncio.gather(*(ctx.container.strategies.get(ctx.user, i) for i in ids)))
-    ids = [s.id for s in strategies]
-    has_backtest = await asyncio.gather(*(_has_backtest(ctx, i, args) for i in ids))
-    without = [s.name for s, ok in zip(strategies, has_backtest, strict=True) if not ok]
-    symbol, symbol_source = args.symbol, "request" if args.symbol else None
-    if without and symbol is None:
-        if args.fallback_symbol is None:
-            raise MissingSlot(
-                "symbol",
-                f"{', '.join(without)} ha{'s' if len(without) == 1 else 've'} no completed backtest; "
-                "name a symbol to run the comparison on",
-                without,
+
+    async def before_runs(labels: list[str], symbol: str) -> None:
+        if ctx.allowed is not None and "run_backtest" not in ctx.allowed:
+            raise NeedsTool(
+                "run_backtest",
+                f"comparing needs new backtests of {', '.join(labels)}, and your roles may not run backtests",
             )
-        symbol, symbol_source = args.fallback_symbol, "fallback"
-    if without and ctx.allowed is not None and "run_backtest" not in ctx.allowed:
-        raise NeedsTool(
-            "run_backtest",
-            f"comparing needs new backtests of {', '.join(without)}, and your roles may not run backtests",
-        )
-    if without and ctx.progress is not None:  # streaming clients see why this turn takes a while
-        if ctx.language == "ko":
-            await ctx.progress(f"{symbol}에서 백테스트 {len(without)}개를 먼저 실행하고 비교해요…")
-        else:
-            await ctx.progress(f"Running {len(without)} backtest(s) on {symbol} first, then comparing…")
-    request = StrategyComparisonRequest.model_validate(
-        {
-            **args.model_dump(exclude={"latest_n", "fallback_symbol", "strategy_ids", "symbol"}),
-            "strategy_ids": ids,
-            "symbol": symbol if without or args.symbol else None,
-        }
-    )
-    result = _dump(await comparison.compare(ctx.user, request))
-    # What the chat resolved, so replies and later turns ("compare them again") can refer to it.
-    result.update(
-        strategy_ids=ids,
-        symbol=request.symbol,
-        symbol_source=symbol_source if request.symbol else None,
-        strategies_without_backtest=without,
-    )
-    return result
+        if ctx.progress is not None:  # streaming clients see why this turn takes a while
+            if ctx.language == "ko":
+                await ctx.progress(f"{symbol}에서 백테스트 {len(labels)}개를 먼저 실행하고 비교해요…")
+            else:
+                await ctx.progress(f"Running {len(labels)} backtest(s) on {symbol} first, then comparing…")
+
+    try:
+        result = await comparison.compare(ctx.user, args, before_runs=before_runs)
+    except MissingBacktests as exc:  # the chat asks for the symbol instead of failing
+        raise MissingSlot(
+            "symbol", f"{exc.message}; name a symbol to run the comparison on", exc.labels
+        ) from exc
+    return _dump(result)
 
 
 async def _cache_status(ctx: ToolContext, args: NoArgs) -> dict[str, Any]:

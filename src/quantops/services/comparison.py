@@ -21,7 +21,7 @@ import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -98,7 +98,12 @@ class MonteCarloRequest(BaseModel):
 
 
 class StrategyComparisonRequest(BaseModel):
-    """The original request (strategy_ids, metrics, natural_language_query) plus common-ground options."""
+    """The original request (strategy_ids, metrics, natural_language_query) plus common-ground options.
+
+    The strategies are ``strategy_ids`` **or** ``latest_n`` (the caller's N newest, in the order they were
+    created). ``symbol`` is the common ground (missing backtests are run on it); without it each
+    strategy's newest completed backtest is used, and ``fallback_symbol`` is where the comparison runs
+    when some strategy has none."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -108,11 +113,22 @@ class StrategyComparisonRequest(BaseModel):
                     "strategy_ids": ["<id-1>", "<id-2>"],
                     "metrics": ["sharpe_ratio", "max_drawdown", "total_return"],
                     "natural_language_query": "Which strategy is safer?",
-                }
+                },
+                {
+                    "latest_n": 3,
+                    "metrics": ["volatility", "max_drawdown", "sharpe_ratio"],
+                    "natural_language_query": "compare my last three strategies — which is most stable?",
+                    "fallback_symbol": "AAPL",
+                },
             ]
         },
     )
-    strategy_ids: list[StrategyId] = Field(min_length=2, max_length=5, description="2-5 of your strategies")
+    strategy_ids: list[StrategyId] | None = Field(
+        default=None, min_length=2, max_length=5, description="2-5 of your strategies (or latest_n)"
+    )
+    latest_n: int | None = Field(
+        default=None, ge=2, le=5, description="compare your N newest strategies instead of strategy_ids"
+    )
     metrics: list[MetricName] = Field(
         default_factory=lambda: list(DEFAULT_METRICS),
         min_length=1,
@@ -122,6 +138,11 @@ class StrategyComparisonRequest(BaseModel):
     natural_language_query: str | None = Field(default=None, max_length=5000)
     symbol: Symbol | None = Field(
         default=None, description="compare backtests on this symbol; missing ones are run first"
+    )
+    fallback_symbol: Symbol | None = Field(
+        default=None,
+        description="without symbol: run the comparison on this symbol only when some strategy has no "
+        "completed backtest (else that is a 409 naming it)",
     )
     start: date | None = None
     end: date | None = None
@@ -136,8 +157,8 @@ class StrategyComparisonRequest(BaseModel):
 
     @field_validator("strategy_ids")
     @classmethod
-    def _unique_ids(cls, ids: list[str]) -> list[str]:
-        if len(set(ids)) != len(ids):
+    def _unique_ids(cls, ids: list[str] | None) -> list[str] | None:
+        if ids is not None and len(set(ids)) != len(ids):
             raise ValueError("strategy_ids must be unique")
         return ids
 
@@ -148,11 +169,32 @@ class StrategyComparisonRequest(BaseModel):
 
     @model_validator(mode="after")
     def _period(self) -> StrategyComparisonRequest:
+        if (self.strategy_ids is None) == (self.latest_n is None):
+            raise ValueError("give either strategy_ids or latest_n")
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ValueError("end must be after start")
         if (self.start is not None or self.end is not None) and self.symbol is None:
             raise ValueError("start/end need a symbol to run the backtests on")
         return self
+
+
+class MissingBacktests(ConflictError):
+    """Some strategies have no completed backtest and the request names no symbol to run them on."""
+
+    def __init__(self, strategies: Sequence[StrategyOut], labels: Sequence[str]) -> None:
+        named = ", ".join(f"{label!r} ({s.id})" for s, label in zip(strategies, labels, strict=True))
+        verb = "has" if len(strategies) == 1 else "have"
+        super().__init__(
+            f"strategy {named} {verb} no completed backtest; run one, or pass symbol (and start/end) or "
+            "fallback_symbol to have the comparison run it"
+        )
+        self.strategy_ids = [s.id for s in strategies]
+        self.labels = list(labels)
+
+
+# Called once the comparison knows it must run (or await) backtests: (strategy labels, symbol).
+# A hook may raise to refuse (e.g. the chat when the caller's roles may not run backtests).
+BeforeRuns = Callable[[list[str], str], Awaitable[None]]
 
 
 class ComparedStrategy(BaseModel):
@@ -189,6 +231,16 @@ class StrategyComparisonResult(BaseModel):
     analysis: dict[str, Any]
     ran_backtests: list[str] = Field(
         default_factory=list, description="backtests started for this comparison"
+    )
+    strategy_ids: list[str] = Field(
+        default_factory=list, description="the compared strategies (latest_n resolved), in request order"
+    )
+    symbol: str | None = Field(default=None, description="common ground the backtests were run on, if any")
+    symbol_source: Literal["request", "fallback"] | None = Field(
+        default=None, description="where symbol came from: the request's symbol or its fallback_symbol"
+    )
+    strategies_without_backtest: list[str] = Field(
+        default_factory=list, description="strategies that had no completed backtest for the request"
     )
     report_url: str | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)
@@ -297,6 +349,15 @@ class _Selected:
     backtest: BacktestOut
 
 
+@dataclass(frozen=True, slots=True)
+class _Ground:
+    """Where the comparison's missing backtests run: symbol, its source, who lacked a backtest."""
+
+    symbol: str | None
+    source: Literal["request", "fallback"] | None
+    without: list[str]
+
+
 def _unique_labels(strategies: Sequence[StrategyOut]) -> list[str]:
     counts = Counter(s.name for s in strategies)
     return [s.name if counts[s.name] == 1 else f"{s.name} (#{s.id[:6]})" for s in strategies]
@@ -364,19 +425,22 @@ class ComparisonService:
     # -- public API --
 
     async def compare(
-        self, user: UserContext, request: BaseModel | dict[str, Any]
+        self,
+        user: UserContext,
+        request: BaseModel | dict[str, Any],
+        *,
+        before_runs: BeforeRuns | None = None,
     ) -> StrategyComparisonResult:
         """Compare the caller's strategies. Accepts this module's request, or any model / dict with its
-        fields (adapters such as chat tools); invalid fields raise ``ValidationFailed`` naming them."""
+        fields (adapters such as chat tools); invalid fields raise ``ValidationFailed`` naming them.
+        ``before_runs`` hears (and may refuse) the backtests the comparison is about to run or await."""
         request = self._coerce(request)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
 
-        strategies = list(
-            await asyncio.gather(*(self.strategies.get(user, sid) for sid in request.strategy_ids))
-        )
+        strategies = await self._strategies(user, request)
         labels = _unique_labels(strategies)
-        selected, ran = await self._select_backtests(user, request, strategies, labels)
+        selected, ran, ground = await self._select_backtests(user, request, strategies, labels, before_runs)
         results = await asyncio.gather(*(self._load(user, s.backtest) for s in selected))
         # Each backtest's starting cash, annualisation and risk-free rate: its Sharpe here is its own.
         curves = [
@@ -469,6 +533,10 @@ class ComparisonService:
             narrative_note=note,
             analysis=analysis_dict,
             ran_backtests=ran,
+            strategy_ids=[s.id for s in strategies],
+            symbol=ground.symbol,
+            symbol_source=ground.source,
+            strategies_without_backtest=ground.without,
             report_url=report_url,
             timings_ms={k: round(v, 2) for k, v in timings.items()},
         )
@@ -496,24 +564,50 @@ class ComparisonService:
             field = ".".join(str(p) for p in first["loc"]) or "request"
             raise ValidationFailed(field, first["type"], first["msg"]) from exc
 
+    async def _strategies(self, user: UserContext, request: StrategyComparisonRequest) -> list[StrategyOut]:
+        """The caller's strategies of the request (404 for another's id) before anything runs."""
+        if request.latest_n is None:
+            ids = request.strategy_ids or []
+            return list(await asyncio.gather(*(self.strategies.get(user, sid) for sid in ids)))
+        newest_first = await self.strategies.list(user)
+        if len(newest_first) < request.latest_n:
+            raise ValidationFailed(
+                "latest_n",
+                "too_few_strategies",
+                f"you asked for your last {request.latest_n} strategies but have {len(newest_first)}; "
+                "create more or name the strategy ids",
+            )
+        return list(reversed(newest_first[: request.latest_n]))  # in the order they were created
+
+    async def _completed(
+        self, user: UserContext, strategies: Sequence[StrategyOut], request: StrategyComparisonRequest
+    ) -> list[BacktestOut | None]:
+        return list(
+            await asyncio.gather(*(self._find(user, s.id, request, status="completed") for s in strategies))
+        )
+
     async def _select_backtests(
         self,
         user: UserContext,
         request: StrategyComparisonRequest,
         strategies: Sequence[StrategyOut],
         labels: Sequence[str],
-    ) -> tuple[list[_Selected], list[str]]:
-        chosen: list[BacktestOut | None] = list(
-            await asyncio.gather(*(self._find(user, s.id, request, status="completed") for s in strategies))
-        )
-
+        before_runs: BeforeRuns | None = None,
+    ) -> tuple[list[_Selected], list[str], _Ground]:
+        chosen = await self._completed(user, strategies, request)
         missing = [i for i, b in enumerate(chosen) if b is None]
+        ground = _Ground(request.symbol, "request" if request.symbol else None, [labels[i] for i in missing])
         if missing and request.symbol is None:
-            i = missing[0]
-            raise ConflictError(
-                f"strategy {labels[i]!r} ({strategies[i].id}) has no completed backtest; run one, or pass "
-                "symbol (and start/end) to have the comparison run it"
-            )
+            if request.fallback_symbol is None:
+                raise MissingBacktests([strategies[i] for i in missing], [labels[i] for i in missing])
+            # Common ground on the fallback symbol: every strategy's backtest there (run if missing).
+            request = request.model_copy(update={"symbol": request.fallback_symbol})
+            ground = _Ground(request.fallback_symbol, "fallback", ground.without)
+            chosen = await self._completed(user, strategies, request)
+            missing = [i for i, b in enumerate(chosen) if b is None]
+        if missing and before_runs is not None:
+            assert request.symbol is not None
+            await before_runs([labels[i] for i in missing], request.symbol)
         ran: list[str] = []
         pending: dict[int, str] = {}
         for i in missing:
@@ -553,6 +647,7 @@ class ComparisonService:
         return (
             [_Selected(s, label, b) for s, label, b in zip(strategies, labels, chosen, strict=True) if b],
             ran,
+            ground,
         )
 
     async def _load(self, user: UserContext, backtest: BacktestOut) -> _Loaded:
