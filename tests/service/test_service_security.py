@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from typing import Any
 
+import httpx
 import pytest
+from tests.conftest import ApiClient, create_test_users
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from quantops.api.middleware import RedactApiKeys
 
@@ -114,3 +122,160 @@ def test_cli_database_error_is_one_line(make_settings, settings_env_for, databas
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: database"), result.stderr[-3000:]
         assert "Traceback" not in result.stderr
+
+
+# ---- #1: NUL characters are a 422 naming the field on every route (PostgreSQL refused them as a 500) ----
+
+
+@pytest.fixture
+async def full_api(make_settings, database_url) -> AsyncIterator[ApiClient]:
+    """In-process app with every extension (chat, comparison) on both databases."""
+    from quantops.api.app import create_app
+    from quantops.services.container import build_container
+
+    container = build_container(make_settings(database_url))
+    app = create_app(container=container)
+    async with app.router.lifespan_context(app):
+        users = await create_test_users(container)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # a 500 is an answer here
+        async with httpx.AsyncClient(transport=transport, base_url="http://quantops.test") as client:
+            yield ApiClient(client, container, {name: u.api_key for name, u in users.items()})
+
+
+NUL = "\x00"
+CHAT = "/api/v1/chatops-advanced"
+
+
+def _nul_cases(
+    strategy_id: str, other_id: str, session_id: str
+) -> list[tuple[str, str, dict[str, Any], str]]:
+    """(method, path, request kwargs, field the 422 must name)."""
+    return [
+        (
+            "POST",
+            "/api/v1/strategies",
+            {"json": {"name": "x", "description": f"a{NUL}b", "config": SMA}},
+            "description",
+        ),
+        ("POST", "/api/v1/strategies", {"json": {"name": f"n{NUL}", "config": SMA}}, "name"),
+        ("PATCH", f"/api/v1/strategies/{strategy_id}", {"json": {"description": NUL}}, "description"),
+        ("GET", "/api/v1/strategies/a%00b", {}, "strategy_id"),
+        ("DELETE", "/api/v1/strategies/%00", {}, "strategy_id"),
+        ("GET", "/api/v1/backtests", {"params": {"strategy_id": f"s{NUL}"}}, "strategy_id"),
+        ("GET", "/api/v1/backtests", {"params": {"symbol": f"A{NUL}"}}, "symbol"),
+        ("GET", "/api/v1/backtests/x%00", {}, "backtest_id"),
+        ("POST", "/api/v1/backtests", {"json": {"strategy_id": f"i{NUL}", "symbol": "GOOG"}}, "strategy_id"),
+        ("GET", "/api/v1/market-data/bars/G%00", {}, "symbol"),
+        ("PATCH", "/api/v1/users/me", {"json": {"webhook_url": f"http://example.com/{NUL}"}}, "webhook_url"),
+        ("POST", f"{CHAT}/session/create", {"params": {"user_id": f"u{NUL}"}}, "user_id"),
+        ("POST", f"{CHAT}/session/{session_id}/chat", {"json": {"question": f"hi{NUL}"}}, "question"),
+        (
+            "POST",
+            f"{CHAT}/session/{session_id}/chat",
+            {"json": {"question": "hi", "user_roles": [NUL]}},
+            "user_roles",
+        ),
+        ("POST", f"{CHAT}/session/{session_id}%00/chat", {"json": {"question": "hi"}}, "session_id"),
+        ("POST", f"{CHAT}/session/{session_id}/chat/stream", {"json": {"question": f"{NUL}"}}, "question"),
+        ("GET", f"{CHAT}/session/%00", {}, "session_id"),
+        ("DELETE", f"{CHAT}/session/%00", {}, "session_id"),
+        ("GET", f"{CHAT}/session/%00/export", {}, "session_id"),
+        (
+            "POST",
+            f"{CHAT}/backtest/trigger",
+            {"json": {"strategy_config": {**SMA, "symbol": "GOOG"}, "trigger_reason": f"r{NUL}"}},
+            "trigger_reason",
+        ),
+        (
+            "POST",
+            f"{CHAT}/backtest/trigger",
+            {"json": {"strategy_config": {**SMA, f"sym{NUL}": "GOOG"}, "trigger_reason": "r"}},
+            "strategy_config",
+        ),
+        (
+            "POST",
+            f"{CHAT}/strategies/compare",
+            {"json": {"strategy_ids": [strategy_id, f"x{NUL}"]}},
+            "strategy_ids",
+        ),
+        (
+            "POST",
+            f"{CHAT}/strategies/compare",
+            {"json": {"strategy_ids": [strategy_id, other_id], "natural_language_query": NUL}},
+            "natural_language_query",
+        ),
+    ]
+
+
+async def test_nul_characters_are_a_422_naming_the_field(full_api) -> None:
+    c, alice = full_api.client, full_api.auth("alice")
+    created = await c.post("/api/v1/strategies", json={"name": "base", "config": SMA}, headers=alice)
+    strategy_id = created.json()["id"]
+    other = await c.post("/api/v1/strategies", json={"name": "other", "config": SMA}, headers=alice)
+    other_id = other.json()["id"]
+    session_id = (await c.post(f"{CHAT}/session/create", headers=alice)).json()["session_id"]
+    wrong: list[str] = []
+    for method, path, kwargs, field_name in _nul_cases(strategy_id, other_id, session_id):
+        response = await c.request(method, path, headers=alice, **kwargs)
+        named = response.status_code == 422 and field_name in response.text
+        if not named or "NUL" not in response.text:
+            wrong.append(f"{method} {path!r} {kwargs} -> {response.status_code} {response.text[:200]}")
+    admin = await c.post("/api/v1/users", json={"name": f"z{NUL}"}, headers=full_api.auth("root"))
+    if admin.status_code != 422 or "name" not in admin.text:
+        wrong.append(f"POST /api/v1/users -> {admin.status_code} {admin.text[:200]}")
+    assert not wrong, "\n".join(wrong)
+    # Nothing was stored, and the server still works.
+    listed = (await c.get("/api/v1/strategies", headers=alice)).json()
+    assert sorted(s["name"] for s in listed) == ["base", "other"]
+
+
+# ---- #3: binary WebSocket frames (and NUL over WebSockets), real server, both databases -----------------
+
+
+async def test_websockets_answer_binary_frames_and_stay_usable(
+    make_settings, database_url, start_server, seed_database
+) -> None:
+    settings = make_settings(database_url)
+    key = (await asyncio.to_thread(seed_database, settings, {"alice": ["analyst"]}))["alice"].api_key
+    server = await asyncio.to_thread(start_server, settings)
+    ws = server.url.replace("http://", "ws://")
+    headers = {"X-API-Key": key}
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, headers=headers) as client:
+        session_id = (await client.post(f"{CHAT}/session/create")).json()["session_id"]
+
+    async with connect(f"{ws}{CHAT}/ws/chat/{session_id}", additional_headers=headers) as chat:
+        await chat.send(b'{"question": "help"}')
+        error = json.loads(await asyncio.wait_for(chat.recv(), 30))
+        assert error["type"] == "error" and "binary" in json.dumps(error["detail"]), error
+        await chat.send(json.dumps({"question": f"help{NUL}"}))
+        nul = json.loads(await asyncio.wait_for(chat.recv(), 30))
+        assert nul["type"] == "error" and "question" in json.dumps(nul["detail"]) and "NUL" in json.dumps(nul)
+        await chat.send(json.dumps({"question": "help"}))  # still usable: a whole turn
+        while (event := json.loads(await asyncio.wait_for(chat.recv(), 60)))["type"] != "done":
+            assert event["type"] != "error", event
+        assert event["session_id"] == session_id
+
+    async with connect(f"{ws}/api/v1/ws/events", additional_headers=headers) as events:
+        assert json.loads(await asyncio.wait_for(events.recv(), 30))["type"] == "subscribed"
+        await events.send(b"\x00\x01binary")
+        error = json.loads(await asyncio.wait_for(events.recv(), 30))
+        assert error["type"] == "error" and "binary" in error["detail"], error
+        await events.send("ignored text")
+        await events.ping()  # the socket is alive (a pong comes back)
+        async with httpx.AsyncClient(base_url=server.url, timeout=60, headers=headers) as client:
+            submitted = await client.post(
+                "/api/v1/backtests",
+                json={"strategy_config": SMA, "symbol": "GOOG", "notify_on_completion": True},
+            )
+            assert submitted.status_code == 202, submitted.text
+        event = json.loads(await asyncio.wait_for(events.recv(), 120))
+        assert event["type"] == "backtest.completed" and event["backtest_id"] == submitted.json()["id"]
+
+    # A NUL in a WebSocket path is refused before any database lookup (was a 500 on PostgreSQL).
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(f"{ws}{CHAT}/ws/chat/x%00y", additional_headers=headers):
+            pass
+    assert refused.value.response.status_code in (403, 422)
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, headers=headers) as client:
+        assert (await client.get("/readyz")).status_code == 200
+    assert "Traceback" not in server.log(), server.log()[-3000:]

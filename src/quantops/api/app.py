@@ -11,11 +11,12 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRouter
 
+from quantops.api.deps import reject_nul_characters
 from quantops.api.middleware import BodySizeLimit, install_log_redaction
 from quantops.api.routers import backtests, events, health, market_data, strategies, users
 from quantops.config import Settings, get_settings
@@ -77,6 +78,7 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(reject_nul_characters)],  # every route, HTTP and WebSocket
     )
     app.state.container = app_container
     app.state.settings = settings

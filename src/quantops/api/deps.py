@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, WebSocket, status
+from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocketDisconnect
 
 from quantops.services.container import Container
+from quantops.services.inputs import NUL, NUL_ERROR_TYPE, NUL_MESSAGE, nul_locations
 from quantops.services.schemas import UserContext
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key of a user")
 bearer = HTTPBearer(auto_error=False, description="the same API key as a Bearer token")
+
+
+async def reject_nul_characters(connection: HTTPConnection) -> None:
+    """App-wide dependency: a NUL in a path/query parameter or anywhere in a JSON body is a 422 naming it.
+
+    Runs before every route (HTTP and WebSocket), so no handler, service or database sees one."""
+    locations: list[tuple[str | int, ...]] = [
+        ("path", name)
+        for name, value in connection.path_params.items()
+        if isinstance(value, str) and NUL in value
+    ]
+    locations += [
+        ("query", name.replace(NUL, "")) for name, value in connection.query_params.multi_items()
+        if NUL in name or NUL in value
+    ]  # fmt: skip
+    if isinstance(connection, Request):
+        body = await connection.body()  # already read (and cached) by FastAPI
+        if b"\\u0000" in body:
+            try:
+                decoded: Any = json.loads(body)
+            except ValueError:
+                decoded = None  # not JSON: FastAPI's own body validation answers
+            locations += [("body", *loc) for loc in nul_locations(decoded)]
+    if not locations:
+        return
+    errors = [{"loc": loc, "msg": NUL_MESSAGE, "type": NUL_ERROR_TYPE} for loc in locations]
+    if connection.scope["type"] == "websocket":
+        raise WebSocketRequestValidationError(errors)
+    raise RequestValidationError(errors)
 
 
 def get_container(request: Request) -> Container:
@@ -64,6 +98,21 @@ async def websocket_user(websocket: WebSocket) -> UserContext | None:
     if not key and auth.lower().startswith("bearer "):
         key = auth[7:].strip()
     return await container.users.authenticate(key) if key else None
+
+
+BINARY_FRAME_ERROR = "binary frames are not supported: send JSON as a text frame"
+
+
+async def receive_text_frame(websocket: WebSocket) -> str | None:
+    """The next text frame, or None for a binary frame (answer it with an error; the socket stays open).
+
+    `WebSocket.receive_text()` raised KeyError on a binary frame, which killed the socket without a
+    close frame. Raises `WebSocketDisconnect` when the client leaves."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    return text if isinstance(text, str) else None
 
 
 CurrentUser = Annotated[UserContext, Depends(current_user)]

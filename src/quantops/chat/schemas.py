@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from quantops.services.inputs import Text
+
 Engine = Literal["llm", "offline"]
 
 
@@ -16,8 +18,8 @@ class ChatRequest(BaseModel):
             "examples": [{"question": "backtest sma 10/50 on MSFT 2018-2022", "user_roles": ["analyst"]}]
         }
     )
-    question: str = Field(min_length=1, max_length=5000)
-    user_roles: list[str] = Field(default_factory=list, max_length=10)
+    question: Text = Field(min_length=1, max_length=5000)  # Text: no NUL (also over the WebSocket)
+    user_roles: list[Text] = Field(default_factory=list, max_length=10)
     include_history: bool = True
 
 

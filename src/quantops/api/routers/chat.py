@@ -18,7 +18,13 @@ from pydantic import ValidationError
 from sse_starlette.sse import EventSourceResponse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from quantops.api.deps import CurrentUser, get_container, websocket_user
+from quantops.api.deps import (
+    BINARY_FRAME_ERROR,
+    CurrentUser,
+    get_container,
+    receive_text_frame,
+    websocket_user,
+)
 from quantops.chat.events import ChatEvent, ErrorEvent
 from quantops.chat.schemas import (
     AutoBacktestRequest,
@@ -173,7 +179,10 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
 
     try:
         while True:
-            raw = await websocket.receive_text()
+            raw = await receive_text_frame(websocket)
+            if raw is None:
+                await send(ErrorEvent(BINARY_FRAME_ERROR, 400))
+                continue
             try:
                 body = ChatRequest.model_validate_json(raw)
             except ValidationError as exc:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
-from quantops.api.deps import websocket_user
+from quantops.api.deps import BINARY_FRAME_ERROR, receive_text_frame, websocket_user
 from quantops.services.container import Container
 
 router = APIRouter(tags=["events"])
@@ -24,7 +25,7 @@ async def events_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     async with container.events.subscribe(user.id) as queue:
         await websocket.send_json({"type": "subscribed", "user": user.name})
-        receiver = asyncio.create_task(_drain_client(websocket))
+        receiver = asyncio.create_task(_drain_client(websocket, queue))
         try:
             while not receiver.done():
                 getter = asyncio.create_task(queue.get())
@@ -41,8 +42,11 @@ async def events_socket(websocket: WebSocket) -> None:
                 await receiver
 
 
-async def _drain_client(websocket: WebSocket) -> None:
-    """Read (and ignore) client messages so a disconnect is noticed."""
+async def _drain_client(websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -> None:
+    """Read (and ignore) client text messages so a disconnect is noticed; a binary frame gets an error
+    event (through the queue: one sender per socket) and the socket stays open."""
     with contextlib.suppress(WebSocketDisconnect, RuntimeError):
         while True:
-            await websocket.receive_text()
+            if await receive_text_frame(websocket) is None:
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait({"type": "error", "detail": BINARY_FRAME_ERROR})
