@@ -179,7 +179,7 @@ def bench_backend(backend: str, args: argparse.Namespace, rows: list[Row]) -> No
         )
         processes.append(
             start(
-                [sys.executable, "-m", "celery", "-A", "quantops.jobs.celery_worker", "worker",
+                [sys.executable, "-m", "celery", "-A", "quantops.worker", "worker",
                  "--loglevel=warning", f"--concurrency={args.workers}",
                  "--without-gossip", "--without-mingle", "--without-heartbeat"],
                 env,

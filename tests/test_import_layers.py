@@ -15,16 +15,21 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "quantops"
-# Adapters: only they may import the HTTP app/routers, Slack, MCP and the root CLI.
-ADAPTERS = {"api", "slack", "mcp", "cli"}
-# layer → quantops sub-packages it must never import (the engine: nothing outside itself).
+# Adapters and composition roots: only they may import the HTTP app/routers, Slack, MCP, the root CLI
+# and the Celery worker entry point.
+ADAPTERS = {"api", "slack", "mcp", "cli", "cli_store", "worker"}
+CORE = {"services", "chat", "jobs"}
+# layer → quantops sub-packages it must never import (None: nothing of quantops outside itself).
 FORBIDDEN: dict[str, set[str] | None] = {
-    "engine": None,  # None: any quantops module outside quantops.engine
+    "engine": None,
+    "reports": None,
     "services": ADAPTERS | {"chat"},
     "chat": ADAPTERS,
-    "analysis": ADAPTERS | {"chat", "services"},
-    "strategies": ADAPTERS | {"chat", "services"},
-    "data": ADAPTERS | {"chat", "services"},
+    "jobs": ADAPTERS | {"services", "chat", "analysis"},
+    "store": ADAPTERS | CORE | {"analysis"},
+    "analysis": ADAPTERS | CORE | {"store", "data"},
+    "strategies": ADAPTERS | CORE | {"analysis", "store", "data"},
+    "data": ADAPTERS | CORE | {"analysis", "store"},
 }
 
 
@@ -76,8 +81,76 @@ def layer_violations() -> list[str]:
     return problems
 
 
+def package_graph() -> dict[str, set[str]]:
+    """Top-level package/module of quantops → the top-level ones it imports (root modules count too)."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        layer = _layer_of(_module_name(path)) or "quantops"
+        edges = graph.setdefault(layer, set())
+        for _line, target in _imports(path):
+            target_layer = _layer_of(target)
+            if target_layer is not None and target_layer != layer:
+                edges.add(target_layer)
+    return graph
+
+
+def package_cycles() -> list[list[str]]:
+    """Every strongly connected group of more than one top-level package (Tarjan), sorted."""
+    graph = package_graph()
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(groups)
+
+
 def test_every_layer_imports_only_inward() -> None:
     assert layer_violations() == []
+
+
+def test_no_cycle_between_top_level_packages() -> None:
+    assert package_cycles() == []
+    graph = package_graph()
+    assert "services" not in graph["jobs"] and "services" not in graph["store"]
+
+
+def test_the_cycle_finder_sees_a_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "quantops"
+    for name in ("jobs", "services", "store"):
+        (fake / name).mkdir(parents=True)
+    (fake / "jobs" / "a.py").write_text("def f():\n    from quantops.services.events import EventBus\n")
+    (fake / "services" / "b.py").write_text("from quantops.jobs.a import f\nfrom quantops.store import c\n")
+    (fake / "store" / "c.py").write_text("import quantops.store.c\n")
+    monkeypatch.setattr(sys.modules[__name__], "SRC", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
+    assert package_cycles() == [["jobs", "services"]]
+    assert any("jobs/a.py:2 (jobs) imports quantops.services.events" in p for p in layer_violations())
 
 
 def test_the_checker_sees_a_violation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

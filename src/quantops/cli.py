@@ -9,8 +9,8 @@ import typer
 
 from quantops.api.cli import register as register_api
 from quantops.chat.cli import register as register_chat
+from quantops.cli_store import register as register_store
 from quantops.data.cli import register as register_data
-from quantops.store.cli import register as register_store
 
 
 def _one_line(exc: BaseException) -> str:

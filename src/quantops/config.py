@@ -95,6 +95,11 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'quantops.db').resolve()}"
 
+    @property
+    def default_api_key_file(self) -> Path:
+        """Where `quantops users ensure-default` keeps the local default user's key (mode 0600)."""
+        return self.data_dir / "default_api_key"
+
     @cached_property
     def resolved_duckdb_path(self) -> Path:
         return self.duckdb_path or (self.data_dir / "market.duckdb")

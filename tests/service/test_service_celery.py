@@ -40,7 +40,7 @@ def celery_settings(make_settings, database_url, redis_url, redis_prefix):
 def celery_worker(celery_settings, settings_env_for, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     log_path = tmp_path / "celery.log"
     command = [
-        sys.executable, "-m", "celery", "-A", "quantops.jobs.celery_worker", "worker",
+        sys.executable, "-m", "celery", "-A", "quantops.worker", "worker",
         "--pool=solo", "--loglevel=info", "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
     with log_path.open("wb") as log:
@@ -115,7 +115,7 @@ def start_celery_worker(settings_env_for, tmp_path: Path) -> Iterator[object]:
     def start(settings) -> subprocess.Popen[bytes]:
         log = (tmp_path / f"worker-{len(started)}.log").open("wb")
         command = [
-            sys.executable, "-m", "celery", "-A", "quantops.jobs.celery_worker", "worker",
+            sys.executable, "-m", "celery", "-A", "quantops.worker", "worker",
             "--pool=prefork", "--concurrency=1", "--loglevel=info",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip

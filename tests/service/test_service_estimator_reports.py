@@ -12,7 +12,7 @@ from quantops.jobs.estimator import (
     DurationEstimator,
     fit_duration_model,
 )
-from quantops.services.reports import (
+from quantops.reports import (
     backtest_sections,
     equity_series,
     monthly_returns,

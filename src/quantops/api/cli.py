@@ -40,8 +40,8 @@ def register(app: typer.Typer) -> None:
         log_level: Annotated[str, typer.Option()] = "info",
     ) -> None:
         """Run a Celery worker for job_backend=celery (needs QUANTOPS_REDIS_URL)."""
-        from quantops.jobs.celery_worker import app as celery_app
-        from quantops.jobs.celery_worker import settings
+        from quantops.worker import app as celery_app
+        from quantops.worker import settings
 
         celery_app.worker_main(
             [

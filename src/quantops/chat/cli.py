@@ -78,9 +78,7 @@ class ChatClient:
 def _client(url: str | None, api_key: str | None, roles: list[str] | None) -> ChatClient:
     settings = get_settings()
     if not api_key:
-        from quantops.store.cli import default_key_file
-
-        key_file = default_key_file(settings)
+        key_file = settings.default_api_key_file
         if key_file.is_file():
             api_key = key_file.read_text().strip()
     if not api_key:

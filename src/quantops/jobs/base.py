@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from datetime import datetime
-from typing import Protocol
+from datetime import date, datetime
+from typing import Any, Protocol
 
+from quantops.data.bars import Bars
 from quantops.jobs.payload import JobOutcome, JobPayload
+
+
+class JobEventPublisher(Protocol):
+    """Where jobs announce their outcome (implemented by ``quantops.services.events.EventBus``):
+    jobs publish through this, so the job layer never imports the services."""
+
+    async def publish(self, user_id: str, event: dict[str, Any]) -> None:
+        """Send an event to the user's channel (WebSocket subscribers, webhook)."""
+        ...
+
+    async def publish_status(self, backtest_id: str) -> None:
+        """A backtest became terminal: wake waiters in other processes."""
+        ...
+
+
+class BarsSource(Protocol):
+    """Market data for a job run in this process (``quantops.services.market_data.MarketDataService``)."""
+
+    async def bars_raw(
+        self, symbol: str, start: date | None = None, end: date | None = None, interval: str = "1d"
+    ) -> Bars: ...
 
 
 class JobHandler(Protocol):

@@ -6,7 +6,7 @@ message whose worker died is redelivered (acks_late + reject_on_worker_lost) and
 once it is stale (running for longer than the job timeout). The server re-sends pending rows on
 startup and sweeps stale running rows periodically, so no job is lost or stuck in `running`.
 
-Worker: ``quantops worker`` (or ``celery -A quantops.jobs.celery_worker worker``).
+Worker: ``quantops worker`` (or ``celery -A quantops.worker worker``).
 """
 
 from __future__ import annotations

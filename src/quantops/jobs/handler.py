@@ -13,10 +13,9 @@ from quantops.store.models import TERMINAL_STATUSES, utcnow
 from quantops.store.repositories import BacktestRepository
 
 if TYPE_CHECKING:
+    from quantops.jobs.base import BarsSource, JobEventPublisher
     from quantops.jobs.estimator import DurationEstimator
-    from quantops.services.events import EventBus
-    from quantops.services.market_data import MarketDataService
-    from quantops.services.reports import ReportWriter
+    from quantops.reports import ReportWriter
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +46,11 @@ class BacktestJobHandler:
         self,
         backtests: BacktestRepository,
         reports: ReportWriter,
-        events: EventBus,
+        events: JobEventPublisher,
         estimator: DurationEstimator,
         max_attempts: int,
         stale_after_seconds: float,
-        market_data: MarketDataService | None = None,
+        market_data: BarsSource | None = None,
     ) -> None:
         self.stale_after_seconds = stale_after_seconds
         self.backtests = backtests

@@ -52,7 +52,7 @@ def run_payload(payload: JobPayload) -> JobOutcome:
     stats = json_safe(summary["stats"])
     report_path = None
     if payload.report_path:
-        from quantops.services.reports import write_backtest_report
+        from quantops.reports import write_backtest_report
 
         subtitle = (
             f"{payload.symbol} {payload.interval} · {payload.n_bars} bars · config {payload.config} · "

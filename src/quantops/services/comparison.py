@@ -63,11 +63,11 @@ from quantops.services.errors import ConflictError, NotFoundError, ValidationFai
 from quantops.services.schemas import BacktestCreate, BacktestOut, StrategyOut, Symbol, UserContext
 
 if TYPE_CHECKING:
+    from quantops.reports import ReportWriter
     from quantops.services.backtests import BacktestsService
     from quantops.services.container import Container
     from quantops.services.events import EventBus
     from quantops.services.market_data import MarketDataService
-    from quantops.services.reports import ReportWriter
     from quantops.services.strategies import StrategiesService
 
 log = logging.getLogger(__name__)

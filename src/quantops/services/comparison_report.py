@@ -1,6 +1,6 @@
 """The comparison page of the HTML tear sheet: overlaid equity, correlation heatmap, Monte Carlo fan
 chart, regime-shaded price chart and the tables behind them (built with the service core's
-`quantops.services.reports` helpers)."""
+`quantops.reports` helpers)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import plotly.io as pio
 from plotly.colors import qualitative
 
 from quantops.analysis import ComparisonAnalysis, Narrative, Regime
-from quantops.services.reports import ReportSection, table_section
+from quantops.reports import ReportSection, table_section
 
 if TYPE_CHECKING:
     from quantops.services.comparison import ComparedStrategy

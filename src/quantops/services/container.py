@@ -23,10 +23,10 @@ from quantops.config import Settings, require_extras
 from quantops.jobs.base import JobBackend
 from quantops.jobs.estimator import DurationEstimator
 from quantops.jobs.handler import BacktestJobHandler
+from quantops.reports import ReportWriter
 from quantops.services.backtests import BacktestsService
 from quantops.services.events import EventBus
 from quantops.services.market_data import MarketDataService
-from quantops.services.reports import ReportWriter
 from quantops.services.strategies import StrategiesService
 from quantops.services.users import UsersService
 from quantops.store.db import Database

@@ -1,4 +1,4 @@
-"""Celery worker entry point: ``celery -A quantops.jobs.celery_worker worker`` or ``quantops worker``.
+"""Celery worker entry point: ``celery -A quantops.worker worker`` or ``quantops worker``.
 
 Each worker process builds its own container once (database, events, reports; no DuckDB) and keeps
 one event loop for it, so DB connections are reused across tasks.
@@ -14,14 +14,13 @@ from quantops.config import Settings, get_settings
 from quantops.jobs.celery_backend import TASK_NAME, make_celery
 from quantops.jobs.payload import JobPayload
 from quantops.jobs.runner import run_payload
+from quantops.services.container import build_container
 
 log = logging.getLogger(__name__)
 
 
 class WorkerRuntime:
     def __init__(self, settings: Settings) -> None:
-        from quantops.services.container import build_container
-
         self.runner = asyncio.Runner()
         self.container = build_container(settings, with_market_data=False)
         self.runner.run(self.container.start(jobs=False, recover=False, relay=False))

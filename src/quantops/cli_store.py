@@ -1,4 +1,5 @@
-"""`quantops db upgrade` and `quantops users create|ensure-default|list|new-key`.
+"""`quantops db upgrade` and `quantops users create|ensure-default|list|new-key` (CLI layer: it uses the
+store and the users service, so it lives beside ``quantops.cli``, not in ``quantops.store``).
 
 The default user's key: keys are stored hashed, so `users ensure-default` writes the key it creates
 to ``<data_dir>/default_api_key`` (mode 0600) and prints it; later runs print it from that file. If
@@ -24,10 +25,6 @@ T = TypeVar("T")
 
 users_app = typer.Typer(help="users and API keys", no_args_is_help=True)
 db_app = typer.Typer(help="database schema", no_args_is_help=True)
-
-
-def default_key_file(settings: Settings) -> Path:
-    return settings.data_dir / "default_api_key"
 
 
 def write_secret(path: Path, secret: str) -> None:
@@ -117,7 +114,7 @@ def users_ensure_default() -> None:
     """Create the local default user if missing and print its API key."""
     settings = get_settings()
     name = settings.default_user_name
-    key_file = default_key_file(settings)
+    key_file = settings.default_api_key_file
 
     async def ensure(users: UsersService) -> tuple[str | None, bool]:
         existing = await users.get_by_name(name)
