@@ -193,3 +193,20 @@ def test_importing_the_chat_core_loads_no_api_module() -> None:
         env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_chat_service_fulfils_the_containers_chat_port() -> None:
+    """``Container.chat`` is typed by a protocol (services never import chat): the real service fits it,
+    method by method, with the same parameters."""
+    import inspect
+
+    from quantops.chat.service import ChatService
+    from quantops.services.container import ChatPort
+
+    assert issubclass(ChatService, ChatPort)
+    for name, member in vars(ChatPort).items():
+        if name.startswith("_") or not callable(member):
+            continue
+        expected = list(inspect.signature(member).parameters)
+        assert list(inspect.signature(getattr(ChatService, name)).parameters) == expected, name
+        assert inspect.iscoroutinefunction(getattr(ChatService, name)) == inspect.iscoroutinefunction(member)

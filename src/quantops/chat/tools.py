@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -24,6 +24,9 @@ from quantops.services.comparison import MissingBacktests, StrategyComparisonReq
 from quantops.services.errors import NotFoundError, ServiceError, ValidationFailed
 from quantops.services.market_data import as_service_error
 from quantops.services.schemas import BacktestCreate, StrategyCreate, Symbol, UserContext
+
+if TYPE_CHECKING:
+    from quantops.services.container import Container
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +124,7 @@ class NeedsTool(ServiceError):
 @dataclass(frozen=True, slots=True)
 class ToolContext:
     user: UserContext
-    container: Any  # quantops.services.container.Container (typed loosely: built after this module)
+    container: Container
     # Progress of long tools (a started backtest) for streaming clients; language of the question.
     progress: Callable[[str], Awaitable[None]] | None = None
     language: str = "en"

@@ -17,7 +17,9 @@ import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel
 
 from quantops.config import Settings, require_extras
 from quantops.jobs.base import JobBackend
@@ -32,7 +34,37 @@ from quantops.services.users import UsersService
 from quantops.store.db import Database
 from quantops.store.repositories import BacktestRepository, ChatRepository, StrategyRepository, UserRepository
 
+if TYPE_CHECKING:
+    from quantops.services.comparison import ComparisonService
+    from quantops.services.schemas import UserContext
+
 log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class ChatPort(Protocol):
+    """What adapters call on ``container.chat``, implemented by ``quantops.chat.service.ChatService``
+    (the services layer never imports the chat core, which sits above it; the models it returns are
+    the chat schemas)."""
+
+    async def create_session(self, user: UserContext, channel: str = "api", title: str = "") -> BaseModel: ...
+
+    async def chat(
+        self, user: UserContext, session_id: str, question: str, user_roles: list[str] | None = None,
+        include_history: bool = True, sink: Any = None,
+    ) -> BaseModel: ...  # fmt: skip
+
+    async def get_session(self, user: UserContext, session_id: str) -> BaseModel: ...
+
+    async def list_sessions(self, user: UserContext, limit: int = 50) -> list[Any]: ...
+
+    async def delete_session(self, user: UserContext, session_id: str) -> None: ...
+
+    async def export(self, user: UserContext, session_id: str, fmt: str) -> tuple[str, str, str]: ...
+
+    async def trigger_backtest(self, user: UserContext, request: Any) -> BaseModel: ...
+
+    def metrics(self) -> dict[str, Any]: ...
 
 # "module:function" hooks, each `def install(container: Container) -> None`; imported lazily.
 CONTAINER_EXTENSIONS: tuple[str, ...] = (
@@ -56,8 +88,8 @@ class Container:
     estimator: DurationEstimator
     chat_repository: ChatRepository
     # Optional slots filled by extensions.
-    chat: Any = None
-    comparison: Any = None
+    chat: ChatPort | None = None
+    comparison: ComparisonService | None = None
     # Extensions register async start/stop callbacks here (e.g. a cache connection).
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_close: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

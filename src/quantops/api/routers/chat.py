@@ -47,8 +47,8 @@ _PAGE = resources.files("quantops.chat") / "static" / "chat.html"
 
 
 def get_chat(request: Request) -> ChatService:
-    chat = getattr(get_container(request), "chat", None)
-    if chat is None:
+    chat = get_container(request).chat
+    if not isinstance(chat, ChatService):
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "chat service is not installed")
     return chat
 
