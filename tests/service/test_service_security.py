@@ -279,3 +279,97 @@ async def test_websockets_answer_binary_frames_and_stay_usable(
     async with httpx.AsyncClient(base_url=server.url, timeout=60, headers=headers) as client:
         assert (await client.get("/readyz")).status_code == 200
     assert "Traceback" not in server.log(), server.log()[-3000:]
+
+
+# ---- #2: dates outside the representable range are a 422 naming the field (were an OverflowError 500) ----
+
+FAR_DATES = ["0001-01-01", "1600-06-30", "2300-01-01", "9999-12-31"]
+
+
+@pytest.mark.parametrize("far", FAR_DATES)
+def test_library_refuses_unrepresentable_dates_clearly(far, market_duckdb) -> None:
+    import datetime as dt
+
+    from quantops.data.errors import InvalidRequestError
+    from quantops.data.store import MarketDataStore
+    from quantops.data.timeutil import end_ns_exclusive_of, start_ns_of
+
+    for value in (far, dt.date.fromisoformat(far), dt.datetime.fromisoformat(far)):
+        for function, field_name in ((start_ns_of, "start"), (end_ns_exclusive_of, "end")):
+            with pytest.raises(InvalidRequestError) as refused:
+                function(value)
+            assert refused.value.field == field_name and "1900-01-01" in str(refused.value)
+    store = MarketDataStore(market_duckdb)
+    try:
+        with pytest.raises(InvalidRequestError, match="start"):
+            store.get_bars("GOOG", far, None)
+        with pytest.raises(InvalidRequestError, match="end"):
+            store.get_bars("GOOG", None, far)
+    finally:
+        store.close()
+
+
+async def test_far_dates_are_a_422_naming_the_field(full_api) -> None:
+    c, alice = full_api.client, full_api.auth("alice")
+    ids = [
+        (await c.post("/api/v1/strategies", json={"name": f"s{i}", "config": SMA}, headers=alice)).json()[
+            "id"
+        ]
+        for i in range(2)
+    ]
+    wrong: list[str] = []
+    for far in FAR_DATES:
+        early = far < "1900"
+        cases: list[tuple[str, str, dict[str, Any], str]] = [
+            (
+                "POST",
+                "/api/v1/backtests",
+                {"json": {"strategy_config": SMA, "symbol": "GOOG", "start": far}},
+                "start",
+            ),
+            (
+                "POST",
+                "/api/v1/backtests",
+                {"json": {"strategy_config": SMA, "symbol": "GOOG", "end": far}},
+                "end",
+            ),
+            ("GET", "/api/v1/market-data/bars/GOOG", {"params": {"start": far}}, "start"),
+            ("GET", "/api/v1/market-data/bars/GOOG", {"params": {"end": far}}, "end"),
+            (
+                "POST",
+                f"{CHAT}/strategies/compare",
+                {"json": {"strategy_ids": ids, "symbol": "GOOG", "start" if early else "end": far}},
+                "start" if early else "end",
+            ),
+            (
+                "POST",
+                f"{CHAT}/backtest/trigger",
+                {"json": {"strategy_config": {**SMA, "symbol": "GOOG"}, "trigger_reason": "t", "start": far}},
+                "start",
+            ),
+            (
+                "POST",
+                f"{CHAT}/backtest/trigger",
+                {
+                    "json": {
+                        "strategy_config": {**SMA, "symbol": "GOOG", "end_date": far},
+                        "trigger_reason": "t",
+                    }
+                },
+                "end",
+            ),
+        ]
+        for method, path, kwargs, field_name in cases:
+            response = await c.request(method, path, headers=alice, **kwargs)
+            if response.status_code != 422 or field_name not in response.text:
+                wrong.append(f"{method} {path} {kwargs} -> {response.status_code} {response.text[:300]}")
+    assert not wrong, "\n".join(wrong)
+    # The chat turn with such dates answers (no 500) and starts nothing.
+    session_id = (await c.post(f"{CHAT}/session/create", headers=alice)).json()["session_id"]
+    turn = await c.post(
+        f"{CHAT}/session/{session_id}/chat",
+        json={"question": "backtest sma 10/20 on GOOG from 1600-01-01 to 9999-12-31"},
+        headers=alice,
+    )
+    assert turn.status_code == 200, turn.text
+    assert turn.json()["backtest_ids"] == []

@@ -14,7 +14,6 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,7 +22,7 @@ from quantops.data.errors import MarketDataError, UnknownSymbolError
 from quantops.services.comparison import MissingBacktests, StrategyComparisonRequest
 from quantops.services.errors import NotFoundError, ServiceError, ValidationFailed
 from quantops.services.market_data import as_service_error
-from quantops.services.schemas import BacktestCreate, StrategyCreate, Symbol, UserContext
+from quantops.services.schemas import BacktestCreate, MarketDate, StrategyCreate, Symbol, UserContext
 
 if TYPE_CHECKING:
     from quantops.services.container import Container
@@ -92,8 +91,8 @@ class NoArgs(_Args):
 
 class MarketDataArgs(_Args):
     symbol: Symbol
-    start: date | None = None
-    end: date | None = None
+    start: MarketDate | None = None
+    end: MarketDate | None = None
     last: int = Field(default=5, ge=1, le=100, description="how many of the latest bars to return")
 
 

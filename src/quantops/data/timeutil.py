@@ -23,6 +23,11 @@ INTERVAL_NS: dict[str, int] = {
     "1wk": 7 * NS_PER_DAY,
 }
 
+# The supported calendar (inclusive). Timestamps are int64 ns (representable 1677-09-21..2262-04-11); dates
+# outside this range are typos, and refusing them here names the field instead of an OverflowError.
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2200, 1, 1)
+
 # Bars of these intervals are keyed by trading date (00:00 UTC), whatever time the source stamps.
 DAILY_INTERVALS = frozenset({"1d", "1wk"})
 
@@ -67,10 +72,14 @@ def to_timestamp(value: object, field: str) -> pd.Timestamp:
             ts = pd.Timestamp(value, unit="ns")
         else:
             ts = pd.Timestamp(value)  # type: ignore[arg-type]
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise InvalidRequestError(field, f"cannot parse {value!r} as a date ({exc})") from exc
     if ts is pd.NaT:
         raise InvalidRequestError(field, f"cannot parse {value!r} as a date")
+    if not MIN_DATE <= ts.date() <= MAX_DATE:  # checked before any ns arithmetic can overflow
+        raise InvalidRequestError(
+            field, f"{ts.date().isoformat()} is outside the supported dates {MIN_DATE} .. {MAX_DATE}"
+        )
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 

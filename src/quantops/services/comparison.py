@@ -60,7 +60,14 @@ from quantops.config import Settings
 from quantops.data.errors import MarketDataError
 from quantops.language import contains_hangul
 from quantops.services.errors import ConflictError, NotFoundError, ValidationFailed
-from quantops.services.schemas import BacktestCreate, BacktestOut, StrategyOut, Symbol, UserContext
+from quantops.services.schemas import (
+    BacktestCreate,
+    BacktestOut,
+    MarketDate,
+    StrategyOut,
+    Symbol,
+    UserContext,
+)
 
 if TYPE_CHECKING:
     from quantops.reports import ReportWriter
@@ -144,8 +151,8 @@ class StrategyComparisonRequest(BaseModel):
         description="without symbol: run the comparison on this symbol only when some strategy has no "
         "completed backtest (else that is a 409 naming it)",
     )
-    start: date | None = None
-    end: date | None = None
+    start: MarketDate | None = None
+    end: MarketDate | None = None
     settings: BacktestSettings = Field(
         default_factory=BacktestSettings, description="costs/sizing for backtests this comparison runs"
     )

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from quantops.backtest import BacktestSettings
+from quantops.data.timeutil import MAX_DATE, MIN_DATE
 from quantops.strategies import StrategyConfig, StrategyCreate
 
 ROLES = ("admin", "devops", "engineer", "analyst", "viewer")
@@ -26,6 +27,8 @@ BacktestStatus = Literal["pending", "running", "completed", "failed", "cancelled
 Interval = Literal["1d"]
 Symbol = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=32)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# A date of market data (backtest/compare/bars periods): the data layer's supported calendar.
+MarketDate = Annotated[date, Field(ge=MIN_DATE, le=MAX_DATE)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +133,8 @@ class BacktestCreate(BaseModel):
     )
     strategy_config: StrategyConfig | None = Field(default=None, description="an inline strategy config")
     symbol: Symbol
-    start: date | None = None
-    end: date | None = None
+    start: MarketDate | None = None
+    end: MarketDate | None = None
     interval: Interval = "1d"
     settings: BacktestSettings = Field(default_factory=BacktestSettings)
     generate_report: bool = False

@@ -8,13 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from quantops.api.deps import ContainerDep, CurrentUser
+from quantops.data.timeutil import MAX_DATE, MIN_DATE
 from quantops.services.schemas import BarsOut
 
 router = APIRouter(prefix="/api/v1/market-data", tags=["market-data"])
 
-# Dates outside this range are typos; refusing them keeps nanosecond timestamps in range.
-MIN_DATE = date(1900, 1, 1)
-MAX_DATE = date(2200, 1, 1)
 
 
 @router.get("/status", summary="Cache status: symbols, ranges, hit/miss counts")
