@@ -94,6 +94,215 @@ class BacktestSettings(BaseModel):
         )
 
 
+@dataclass(frozen=True)
+class SettingChat:
+    """How chat users name one ``BacktestSettings`` field (English and Korean; read by the chat planner).
+
+    ``unit`` says how a typed number maps to the field: ``cash`` (10k, 1만, $1,000), ``fraction``
+    (2% -> 0.02), ``bps`` (0.05% -> 5, 5bps -> 5), ``percent`` (5% -> 5). ``values``: for a choice
+    field, value -> phrases that select it (a bool field: True -> phrases). Bounds come from the field.
+    """
+
+    labels: tuple[str, ...] = ()
+    unit: Literal["cash", "fraction", "bps", "percent", "choice"] = "choice"
+    values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+SETTINGS_CHAT: dict[str, SettingChat] = {
+    "initial_cash": SettingChat(
+        (
+            "initial cash",
+            "starting cash",
+            "initial capital",
+            "starting capital",
+            "initial balance",
+            "starting balance",
+            "initial equity",
+            "starting equity",
+            "account size",
+            "bankroll",
+            "capital",
+            "cash",
+            "초기 자금",
+            "시작 자금",
+            "초기 자본",
+            "자본금",
+            "투자금",
+            "원금",
+            "시드",
+            "자금",
+            "자본",
+        ),
+        "cash",
+    ),
+    "commission": SettingChat(
+        (
+            "commission",
+            "commissions",
+            "fees",
+            "fee",
+            "transaction costs",
+            "transaction cost",
+            "trading costs",
+            "trading cost",
+            "수수료",
+            "거래 비용",
+            "거래비용",
+        ),
+        "fraction",
+    ),
+    "commission_fixed": SettingChat(
+        (
+            "fixed commission",
+            "fixed fee",
+            "flat fee",
+            "flat commission",
+            "per trade fee",
+            "per order fee",
+            "고정 수수료",
+            "건당 수수료",
+        ),
+        "cash",
+    ),
+    "slippage_bps": SettingChat(("slippage", "slip", "슬리피지", "슬리피지는", "미끄러짐"), "bps"),
+    "fill": SettingChat(
+        values={
+            "close": (
+                "fill at close",
+                "fill on close",
+                "fill at the close",
+                "fills at close",
+                "at the close",
+                "on the close",
+                "same bar close",
+                "close fill",
+                "종가 체결",
+                "종가에 체결",
+                "종가 매매",
+            ),
+            "next_open": (
+                "next open",
+                "next bar open",
+                "next day open",
+                "next day's open",
+                "at the open",
+                "다음날 시가",
+                "다음 시가",
+                "익일 시가",
+                "시가 체결",
+            ),
+        }
+    ),
+    "direction": SettingChat(
+        values={
+            "long_short": (
+                "long/short",
+                "long-short",
+                "long short",
+                "long and short",
+                "allow shorting",
+                "allow shorts",
+                "allow short",
+                "with shorting",
+                "with shorts",
+                "shorting",
+                "short selling",
+                "short-selling",
+                "go short",
+                "롱숏",
+                "롱/숏",
+                "롱 숏",
+                "공매도 허용",
+                "공매도",
+            ),
+            "long_only": (
+                "long only",
+                "long-only",
+                "longs only",
+                "no shorting",
+                "no shorts",
+                "롱 온리",
+                "롱만",
+                "매수만",
+            ),
+        }
+    ),
+    # A percent/fraction here is size_type "percent" ("half my equity" -> 0.5); the planner reads
+    # "$5,000 per trade" as size_type "cash" and "100 shares"/"100주" as "units".
+    "size": SettingChat(
+        (
+            "position size",
+            "position sizing",
+            "size",
+            "sizing",
+            "포지션 크기",
+            "포지션 사이즈",
+            "투자 비중",
+            "비중",
+        ),
+        "fraction",
+    ),
+    "fractional": SettingChat(
+        values={
+            "true": (
+                "fractional shares",
+                "fractional units",
+                "fractional",
+                "소수점 매매",
+                "소수점",
+                "소수 단위",
+            )
+        }
+    ),
+    "stop_loss_pct": SettingChat(
+        (
+            "stop loss",
+            "stop-loss",
+            "stoploss",
+            "stop",
+            "sl",
+            "손절매",
+            "손절선",
+            "손절",
+            "스탑 로스",
+            "스톱 로스",
+        ),
+        "percent",
+    ),
+    "take_profit_pct": SettingChat(
+        (
+            "take profit",
+            "take-profit",
+            "takeprofit",
+            "profit target",
+            "tp",
+            "target",
+            "익절",
+            "이익 실현",
+            "목표 수익률",
+            "목표 수익",
+        ),
+        "percent",
+    ),
+    "risk_free_rate": SettingChat(
+        (
+            "risk-free rate",
+            "risk free rate",
+            "risk-free",
+            "risk free",
+            "rf rate",
+            "rfr",
+            "무위험 이자율",
+            "무위험 수익률",
+            "무위험 금리",
+            "무위험",
+        ),
+        "fraction",
+    ),
+}
+assert set(SETTINGS_CHAT) <= set(BacktestSettings.model_fields)
+
+
 def _json_safe(value: Any) -> Any:
     if isinstance(value, float | np.floating):
         return float(value) if math.isfinite(value) else None

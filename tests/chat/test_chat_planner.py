@@ -25,7 +25,9 @@ PROFIT = ["total_return", "cagr"]
 PENDING: dict[str, Any] = {
     "pending_compare": {"latest_n": 3, "metrics": STABLE, "natural_language_query": "최근 전략 3개 비교"},
 }
-# What earlier turns of a session left behind (see context_after).
+# What earlier turns of a session left behind (the keys the blind sets use; no ``last_run``). A follow-up
+# ("run it again on NVDA") keeps the period only when the user refers back to it ("same period", "same
+# thing"); with the service's ``last_run`` (context_after) it is that run's period (the chat contract).
 CTX: dict[str, Any] = {
     "last_backtest_id": "42",
     "last_strategy_config": SMA_10_50,
@@ -155,7 +157,7 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         "run it again on NVDA",
         CTX,
         "run_backtest",
-        {"strategy_config": SMA_10_50, "symbol": "NVDA", "start": "2018-01-01", "end": "2022-12-31"},
+        {"strategy_config": SMA_10_50, "symbol": "NVDA"},
     ),
     (
         "same thing on aapl please",
@@ -170,8 +172,6 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         {
             "strategy_config": {"config_type": "ema_crossover", "fast": 5, "slow": 20},
             "symbol": "MSFT",
-            "start": "2018-01-01",
-            "end": "2022-12-31",
         },
     ),
     (
@@ -276,19 +276,19 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         "NVDA로 다시 돌려줘",
         CTX,
         "run_backtest",
-        {"strategy_config": SMA_10_50, "symbol": "NVDA", "start": "2018-01-01", "end": "2022-12-31"},
+        {"strategy_config": SMA_10_50, "symbol": "NVDA"},
     ),
     (
         "같은 전략으로 AAPL도 해줘",
         CTX,
         "run_backtest",
-        {"strategy_config": SMA_10_50, "symbol": "AAPL", "start": "2018-01-01", "end": "2022-12-31"},
+        {"strategy_config": SMA_10_50, "symbol": "AAPL"},
     ),
     (
         "이번엔 RSI 14 30/70으로 해봐",
         CTX,
         "run_backtest",
-        {"strategy_config": RSI_14, "symbol": "MSFT", "start": "2018-01-01", "end": "2022-12-31"},
+        {"strategy_config": RSI_14, "symbol": "MSFT"},
     ),
     (
         "다시 2020년부터 돌려줘",
@@ -496,7 +496,7 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         "do it again for GOOG",
         CTX,
         "run_backtest",
-        {"strategy_config": SMA_10_50, "symbol": "GOOG", "start": "2018-01-01", "end": "2022-12-31"},
+        {"strategy_config": SMA_10_50, "symbol": "GOOG"},
     ),
     ("what happened with that backtest?", CTX, "get_backtest", {"backtest_id": "42"}),
     (
@@ -534,7 +534,7 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         "GOOG으로 한 번 더 돌려줘",
         CTX,
         "run_backtest",
-        {"strategy_config": SMA_10_50, "symbol": "GOOG", "start": "2018-01-01", "end": "2022-12-31"},
+        {"strategy_config": SMA_10_50, "symbol": "GOOG"},
     ),
     ("아까 그 백테스트 어떻게 됐어?", CTX, "get_backtest", {"backtest_id": "42"}),
     # --- "my last N strategies" (the tool resolves the ids), metric focus, common-ground symbol
@@ -785,5 +785,6 @@ def test_context_after_feeds_references() -> None:
 
 def test_period_and_labels() -> None:
     assert parse_period("until 2020-06-30", TODAY) == (None, date(2020, 6, 30))
-    assert parse_period("2019년 3월", TODAY) == (date(2019, 3, 1), None)
+    # a bare month or year is that whole month/year ("in 2021" → the year; INTERFACE.md)
+    assert parse_period("2019년 3월", TODAY) == (date(2019, 3, 1), date(2019, 3, 31))
     assert describe_strategy(RSI_14) == "RSI 14 30/70"

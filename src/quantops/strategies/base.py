@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -60,6 +60,49 @@ def require_less(field: str, value: float, other_field: str, other: float | None
 
 
 @dataclass(frozen=True)
+class ChatLexicon:
+    """How chat users say a strategy type and its parameters (English and Korean).
+
+    Read by the offline chat planner; everything else it needs comes from the pydantic model: the
+    parameter names and their validation aliases (always accepted as labels), their bounds, and the
+    positional order ("rsi 14 30/70" fills the fields in model order).
+
+    - ``names``: phrases naming the type; a space matches any spacing (none included, for Korean).
+    - ``params``: field name -> extra labels ("fast": ("short", "빠른선")).
+    - ``presets``: phrase -> the parameter values it means ("golden cross" -> fast 50, slow 200).
+    - ``slash_pair``: the fields an "a/b" pair sets when it is all that follows the name (RSI "30/70").
+    - ``fraction_fields``: fields holding fractions, so "2%" -> 0.02 and a bare 2 -> 0.02.
+    - ``symmetric``: label -> (field, negated field) set together ("threshold 5%" -> +0.05 / -0.05).
+    - ``weak_names``: names that count only when no other strategy is named ("mean reversion").
+    """
+
+    label: str
+    names: tuple[str, ...]
+    params: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    presets: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    slash_pair: tuple[str, str] | None = None
+    fraction_fields: tuple[str, ...] = ()
+    symmetric: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    weak_names: tuple[str, ...] = ()
+
+
+# Labels shared by the moving-average crossovers (SMA, EMA) and MACD.
+FAST_LABELS = (
+    "short",
+    "short window",
+    "fast period",
+    "fast ma",
+    "short ma",
+    "빠른선",
+    "빠른",
+    "단기선",
+    "단기",
+)
+SLOW_LABELS = ("long", "long window", "slow period", "slow ma", "long ma", "느린선", "느린", "장기선", "장기")
+PERIOD_LABELS = ("period", "length", "window", "lookback", "look back", "기간", "룩백", "길이")
+
+
+@dataclass(frozen=True)
 class StrategySpec:
     """Registry entry for one ``config_type``."""
 
@@ -69,6 +112,7 @@ class StrategySpec:
     min_bars: Callable[[Any], int]
     describe: Callable[[Any], str]
     title: str
+    chat: ChatLexicon
     signals_many: ManySignalFunction | None = None
 
     def __post_init__(self) -> None:
@@ -121,6 +165,7 @@ def moving_average_crossover_spec(
     model: type[MovingAverageCrossoverConfig],
     moving_average: Callable[[np.ndarray, int], np.ndarray],
     label: str,
+    chat: ChatLexicon,
 ) -> StrategySpec:
     """Registry entry of a crossover of two ``moving_average`` lines (``label``: "SMA", "EMA", …)."""
 
@@ -147,4 +192,5 @@ def moving_average_crossover_spec(
         ),
         signals_many=signals_many,
         title=f"{label} crossover",
+        chat=chat,
     )

@@ -8,7 +8,13 @@ import numpy as np
 from pydantic import Field
 
 from quantops.engine.indicators import bollinger
-from quantops.strategies.base import StrategyConfigBase, StrategySpec, period_field
+from quantops.strategies.base import (
+    PERIOD_LABELS,
+    ChatLexicon,
+    StrategyConfigBase,
+    StrategySpec,
+    period_field,
+)
 
 
 class BollingerReversionConfig(StrategyConfigBase):
@@ -34,4 +40,38 @@ SPEC = StrategySpec(
         "sell above the upper band"
     ),
     title="Bollinger Band reversion",
+    chat=ChatLexicon(
+        label="Bollinger",
+        names=(
+            "bollinger bands",
+            "bollinger band",
+            "bollinger",
+            "bband",
+            "bbands",
+            "bb",
+            "볼린저 밴드",
+            "볼린저",
+            "볼밴",
+        ),
+        params={
+            "period": (*PERIOD_LABELS, "ma period", "moving average"),
+            "num_std": (
+                "std",
+                "stdev",
+                "std dev",
+                "stddev",
+                "standard deviations",
+                "standard deviation",
+                "sigma",
+                "sd",
+                "k",
+                "width",
+                "band width",
+                "devs",
+                "표준 편차",
+                "시그마",
+                "밴드 폭",
+            ),
+        },
+    ),
 )

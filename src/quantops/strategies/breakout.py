@@ -7,7 +7,13 @@ from typing import Literal
 import numpy as np
 
 from quantops.engine.indicators import rolling_max, rolling_min
-from quantops.strategies.base import StrategyConfigBase, StrategySpec, period_field
+from quantops.strategies.base import (
+    PERIOD_LABELS,
+    ChatLexicon,
+    StrategyConfigBase,
+    StrategySpec,
+    period_field,
+)
 
 
 class BreakoutConfig(StrategyConfigBase):
@@ -37,4 +43,23 @@ SPEC = StrategySpec(
         "high, sell when it falls below their low"
     ),
     title="Donchian breakout",
+    chat=ChatLexicon(
+        label="Breakout",
+        names=(
+            "donchian channel breakout",
+            "donchian breakout",
+            "channel breakout",
+            "donchian channel",
+            "donchian",
+            "breakout",
+            "break out",
+            "turtle",
+            "채널 돌파",
+            "돌파 전략",
+            "돈치안",
+            "돌파",
+            "브레이크 아웃",
+        ),
+        params={"lookback": (*PERIOD_LABELS, "channel", "channel length", "채널")},
+    ),
 )

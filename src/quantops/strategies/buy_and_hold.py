@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 
-from quantops.strategies.base import StrategyConfigBase, StrategySpec
+from quantops.strategies.base import ChatLexicon, StrategyConfigBase, StrategySpec
 
 
 class BuyAndHoldConfig(StrategyConfigBase):
@@ -28,4 +28,23 @@ SPEC = StrategySpec(
     min_bars=lambda config: 2,
     describe=lambda config: "Buy and hold: enter on the first bar and hold until the end of the data",
     title="Buy and hold",
+    chat=ChatLexicon(
+        label="Buy & Hold",
+        names=(
+            "buy and hold",
+            "buy & hold",
+            "buy n hold",
+            "buy-and-hold",
+            "buy hold",
+            "b&h",
+            "hodl",
+            "바이 앤 홀드",
+            "바이 앤드 홀드",
+            "바이홀드",
+            "매수 후 보유",
+            "매수 보유",
+            "보유 전략",
+            "장기 보유",
+        ),
+    ),
 )

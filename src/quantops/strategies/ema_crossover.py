@@ -5,11 +5,25 @@ from __future__ import annotations
 from typing import Literal
 
 from quantops.engine.indicators import ema
-from quantops.strategies.base import MovingAverageCrossoverConfig, moving_average_crossover_spec
+from quantops.strategies.base import (
+    FAST_LABELS,
+    SLOW_LABELS,
+    ChatLexicon,
+    MovingAverageCrossoverConfig,
+    moving_average_crossover_spec,
+)
 
 
 class EmaCrossoverConfig(MovingAverageCrossoverConfig):
     config_type: Literal["ema_crossover"] = "ema_crossover"
 
 
-SPEC = moving_average_crossover_spec("ema_crossover", EmaCrossoverConfig, ema, "EMA")
+CHAT = ChatLexicon(
+    label="EMA",
+    names=(
+        "ema", "ema crossover", "ema cross", "exponential moving average crossover",
+        "exponential moving average", "지수 이동 평균선", "지수 이동 평균", "지수 이평",
+    ),
+    params={"fast": FAST_LABELS, "slow": SLOW_LABELS},
+)  # fmt: skip
+SPEC = moving_average_crossover_spec("ema_crossover", EmaCrossoverConfig, ema, "EMA", CHAT)

@@ -9,6 +9,9 @@ from pydantic import ValidationInfo, field_validator
 
 from quantops.engine.indicators import macd
 from quantops.strategies.base import (
+    FAST_LABELS,
+    SLOW_LABELS,
+    ChatLexicon,
     StrategyConfigBase,
     StrategySpec,
     crossover_signals,
@@ -48,4 +51,13 @@ SPEC = StrategySpec(
         f"{c.signal}-bar signal line, sell when it crosses below"
     ),
     title="MACD crossover",
+    chat=ChatLexicon(
+        label="MACD",
+        names=("macd crossover", "macd cross", "macd", "맥디"),
+        params={
+            "fast": FAST_LABELS,
+            "slow": SLOW_LABELS,
+            "signal": ("signal line", "signal period", "시그널", "신호선", "신호"),
+        },
+    ),
 )

@@ -7,7 +7,14 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
-from quantops.strategies.base import StrategyConfigBase, StrategySpec, period_field, require_less
+from quantops.strategies.base import (
+    PERIOD_LABELS,
+    ChatLexicon,
+    StrategyConfigBase,
+    StrategySpec,
+    period_field,
+    require_less,
+)
 
 
 class MomentumConfig(StrategyConfigBase):
@@ -46,4 +53,33 @@ SPEC = StrategySpec(
         f"{c.buy_threshold:+.2%}, sell when it falls below {c.sell_threshold:+.2%}"
     ),
     title="Momentum",
+    chat=ChatLexicon(
+        label="Momentum",
+        names=("momentum", "rate of change", "roc", "모멘텀"),
+        params={
+            "momentum_period": (*PERIOD_LABELS, "roc period"),
+            "buy_threshold": (
+                "buy threshold",
+                "entry threshold",
+                "buy above",
+                "매수 임계값",
+                "매수 기준",
+                "진입 기준",
+            ),
+            "sell_threshold": (
+                "sell threshold",
+                "exit threshold",
+                "sell below",
+                "매도 임계값",
+                "매도 기준",
+                "청산 기준",
+            ),
+        },
+        fraction_fields=("buy_threshold", "sell_threshold"),
+        symmetric={
+            "threshold": ("buy_threshold", "sell_threshold"),
+            "임계값": ("buy_threshold", "sell_threshold"),
+            "임계치": ("buy_threshold", "sell_threshold"),
+        },
+    ),
 )

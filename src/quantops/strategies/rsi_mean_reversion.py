@@ -8,7 +8,14 @@ import numpy as np
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 
 from quantops.engine.indicators import rsi
-from quantops.strategies.base import StrategyConfigBase, StrategySpec, period_field, require_greater
+from quantops.strategies.base import (
+    PERIOD_LABELS,
+    ChatLexicon,
+    StrategyConfigBase,
+    StrategySpec,
+    period_field,
+    require_greater,
+)
 
 
 class RsiMeanReversionConfig(StrategyConfigBase):
@@ -54,4 +61,22 @@ SPEC = StrategySpec(
         f"RSI mean reversion: buy when RSI({c.rsi_period}) < {c.oversold:g}, sell when RSI > {c.overbought:g}"
     ),
     title="RSI mean reversion",
+    chat=ChatLexicon(
+        label="RSI",
+        names=(
+            "rsi",
+            "relative strength index",
+            "relative strength",
+            "rsi mean reversion",
+            "상대 강도 지수",
+            "상대 강도",
+        ),
+        params={
+            "rsi_period": (*PERIOD_LABELS, "rsi period", "rsi length"),
+            "oversold": ("buy below", "lower", "low", "entry", "과매도", "매수 기준", "하단"),
+            "overbought": ("sell above", "upper", "high", "exit", "과매수", "매도 기준", "상단"),
+        },
+        slash_pair=("oversold", "overbought"),
+        weak_names=("mean reversion", "mean-reversion", "평균 회귀"),
+    ),
 )

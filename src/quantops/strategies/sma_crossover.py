@@ -5,11 +5,32 @@ from __future__ import annotations
 from typing import Literal
 
 from quantops.engine.indicators import sma
-from quantops.strategies.base import MovingAverageCrossoverConfig, moving_average_crossover_spec
+from quantops.strategies.base import (
+    FAST_LABELS,
+    SLOW_LABELS,
+    ChatLexicon,
+    MovingAverageCrossoverConfig,
+    moving_average_crossover_spec,
+)
 
 
 class SmaCrossoverConfig(MovingAverageCrossoverConfig):
     config_type: Literal["sma_crossover"] = "sma_crossover"
 
 
-SPEC = moving_average_crossover_spec("sma_crossover", SmaCrossoverConfig, sma, "SMA")
+CHAT = ChatLexicon(
+    label="SMA",
+    names=(
+        "sma", "sma crossover", "sma cross", "simple moving average", "moving average crossover",
+        "moving average cross", "moving averages", "moving average", "ma crossover", "ma cross",
+        "단순 이동평균", "이동 평균선", "이동 평균", "이평선", "이평",
+    ),
+    params={"fast": FAST_LABELS, "slow": SLOW_LABELS},
+    presets={
+        "golden cross": {"fast": 50, "slow": 200},
+        "골든 크로스": {"fast": 50, "slow": 200},
+        "death cross": {"fast": 50, "slow": 200},
+        "데드 크로스": {"fast": 50, "slow": 200},
+    },
+)  # fmt: skip
+SPEC = moving_average_crossover_spec("sma_crossover", SmaCrossoverConfig, sma, "SMA", CHAT)

@@ -1,0 +1,1107 @@
+"""Intent scoring and argument assembly (with the session context) on top of the recognisers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from quantops.chat.planner import lexicon as lx
+from quantops.chat.planner.reading import Issue, Reading, read
+from quantops.language import Language, detect_language
+
+INTENTS: tuple[str, ...] = (
+    "run_backtest",
+    "get_backtest",
+    "cancel_backtest",
+    "list_backtests",
+    "list_strategies",
+    "create_strategy",
+    "compare_strategies",
+    "cache_status",
+    "market_data",
+    "help",
+)
+
+
+@dataclass(slots=True)
+class PlanProblem:
+    """Something the user must answer: a slot missing, invalid, ambiguous, or a number nobody read."""
+
+    field: str
+    kind: str  # missing | invalid | ambiguous | unclaimed
+    value: str | None
+    message_en: str
+    message_ko: str
+
+
+@dataclass(slots=True)
+class Plan:
+    """What the planner understood: the tool to call (``intent``) and its arguments."""
+
+    intent: str
+    args: dict[str, Any] = field(default_factory=dict)
+    language: Language = "en"
+    missing: list[str] = field(default_factory=list)
+    # Which slots came from earlier turns rather than from this utterance (shown in metadata).
+    from_context: list[str] = field(default_factory=list)
+    problems: list[PlanProblem] = field(default_factory=list)
+    stated: dict[str, str] = field(default_factory=dict)
+    period_relative: bool = False
+    score: float | None = None
+    alternatives: list[tuple[str, float]] = field(default_factory=list)
+
+
+# ---- cues -------------------------------------------------------------------------------------------------
+_CUES: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern, re.I)
+    for name, pattern in {
+        "backtest_word": r"back-?test(?:s|ing|ed)?|백테스트|백테스팅|백테",
+        "backtests_plural": (
+            r"back-?tests\b|\bruns\b|\bjobs\b|백테스트들|백테스트\s*(?:목록|리스트|내역|기록|전부|다)|돌린\s*(?:것들|거\s*전부|목록)"
+        ),
+        "strategy_word": r"\bstrateg(?:y|ies)\b|전략",
+        "strategies_plural": (
+            r"\bstrategies\b|전략들|전략\s*(?:목록|리스트)|저장된\s*전략|내\s*전략|전략\s*(?:뭐|뭐가)?\s*있"
+        ),
+        "run": (
+            r"\brun\b|\brerun\b|\bre-run\b|\btest\b|\bsimulate\b|\btry\b|\bexecute\b|\bbacktest\b|"
+            r"\bdo\s+(?:it|that|the\s+same)\b|돌려|돌리|실행(?!\s*중)|(?<!백)테스트|시뮬|해\s*봐|해봐|해\s*줘|해줘|부탁|"
+            r"how\s+would|what\s+if|would\s+have|했다면|였다면|어떨까|어땠을까"
+        ),
+        "show": (
+            r"\bshow\b|\bdisplay\b|\bsee\b|\bgive\b|\bget\b|\bopen\b|\bfetch\b|\bview\b|\bpull\s+up\b|"
+            r"\bcheck\b|보여|알려|확인|조회|볼래|봐줘"
+        ),
+        "result": (
+            r"\bresults?\b|\bstats\b|\bperformance\b|\bhow\s+did\b|\bhow'?s\b|\bwhat\s+happened\b|"
+            r"\bstatus\b|\bdetails?\b|\boutcome\b|\bdone\s+yet\b|\bfinished\s+yet\b|결과|성과|성적|상태|어떻게\s*됐|"
+            r"어땠(?!을)|나왔|끝났"
+        ),
+        "list": (
+            r"\blist\b|\ball\b|\bmy\b|\bhistory\b|\brecent\b|\blatest\b|\bany\b|목록|리스트|전부|모든|내역|기록|최근|"
+            r"뭐\s*있|있어|어떤|다\s*보여"
+        ),
+        "create": (
+            r"\bcreate\b|\bsave\b|\bmake\b|\bnew\b|\bdefine\b|\badd\b|\bregister\b|\bstore\b|만들|저장(?!된)|"
+            r"생성|등록|추가"
+        ),
+        "compare": (
+            r"\bcompare\b|\bcomparison\b|\bversus\b|\bvs\.?(?![a-z])|\brank\b|\bhead\s*to\s*head\b|비교|순위"
+        ),
+        "which_better": (
+            r"\bwhich\b.*\b(?:better|best|worse|worst|more|less|higher|lower|most|least|won|wins?)\b|"
+            r"\b(?:did|does|was|is)\s+better\b|\bbeat\b|\boutperform|뭐가\s*더|어느\s*(?:게|것이|쪽이?|전략이?)\s*(?:더|"
+            r"가장|제일)|중에\s*(?:뭐가|어느|어떤)|중\s*(?:뭐가|어느|어떤)|누가\s*더|더\s*(?:나았|좋았|나아|좋아|잘)|이겼|뭐가\s*(?:가장|제일)"
+        ),
+        "best": (
+            r"\bbest\b|\btop\b|\bhighest\b|\bgreatest\b|\bwinner\b|\bbiggest\b|\bmost\b|최고|(?:제일|"
+            r"가장)\s*(?:좋|높|잘|많)|1등|베스트"
+        ),
+        "worst": (
+            r"\bworst\b|\blowest\b|\bbottom\b|\bloser\b|\bsmallest\b|\bleast\b|최악|(?:제일|가장)\s*(?:나쁜|낮|못|"
+            r"적)|꼴찌|워스트"
+        ),
+        "cancel": (
+            r"\bcancel\b|\babort\b|\bkill\b|\bterminate\b|\bstop\b(?!\s*-?\s*loss)|\bhalt\b|취소(?!된|한|됐)|"
+            r"중단|중지|멈춰|멈추|그만"
+        ),
+        "cache": r"\bcache[ds]?\b|캐시",
+        "market": (
+            r"\bprices?\b|\bquotes?\b|\bbars\b|\bcandles?\b|\bmarket\s*data\b|\bdata\b|\bohlcv?\b|"
+            r"\bchart\b|\bcloses?\b|\bclosing\b|\btrading\s+at\b|\bworth\b|\bohlc\b|시세|가격|주가|데이터|차트|종가|시가|"
+            r"캔들"
+        ),
+        "help": (
+            r"\bhelp\b|what\s+can\s+you\s+do|\bcommands?\b|how\s+do\s+i\s+use|\bhello\b|\bhi\b|\bhey\b|"
+            r"도움말|도와줘|뭘?\s*할\s*수|무엇을\s*할\s*수|사용법|기능|안녕|뭐\s*할\s*수|what\s+do\s+you\s+do"
+        ),
+        "reference": (
+            r"\bit\b|\bthat\b|\bthis\b|\bsame\b|\bagain\b|\blast\s+one\b|\bprevious\b|\bthe\s+one\b|"
+            r"\bthem\b|(?<![가-힣])그\s|그거|그것|그\s*결과|이거|이전|방금|아까|다시|같은|똑같|이번에는|이번엔|그\s*백테스트"
+        ),
+        "again": (
+            r"\bagain\b|\bsame\b|\bre-?run\b|\binstead\b|\bnow\b|\bone\s+more\b|\balso\b|\btoo\b|"
+            r"\bthis\s+time\b|다시|같은|똑같|이번에는|이번엔|대신|한\s*번\s*더|도\s*(?:해|돌려|테스트)|에도|로도"
+        ),
+        "unsupported": (
+            r"\bweather\b|\bjoke\b|\bplace\s+an?\s+order\b|\blive\s+trad|\bforecast\b|\bpredict\b|"
+            r"\bnews\b|\bbuy\s+me\b|\bsell\s+my\b|날씨|농담|주문해|예측|뉴스|실거래|사\s*줘|팔아\s*줘"
+        ),
+        "singular": (
+            r"\bwhich\s+(?:one\s+)?(?:was|is|did|had|has|performed|run|backtest)\b|\bthe\s+best\s+(?:one|"
+            r"backtest|run)\b|\bbest\s+one\b|(?:제일|가장)\s*\S+\s*(?:거|건|것|백테스트)|뭐였|어느\s*거"
+        ),
+    }.items()
+}
+
+# intent -> feature -> weight (features: cues above, recognised slots, context)
+_WEIGHTS: dict[str, dict[str, float]] = {
+    "run_backtest": {
+        "strategy": 3,
+        "params": 1,
+        "settings": 2,
+        "strategy_id_one": 1.5,
+        "symbol": 1,
+        "period": 0.5,
+        "run": 1,
+        "backtest_word": 1,
+        "again_ctx": 2.5,
+        "backtests_plural": -3,
+        "list": -0.5,
+        "result": -1.5,
+        "show": -1,
+        "compare": -3,
+        "cache": -5,
+        "create_strategy": -2,
+        "market": -1.5,
+        "cancel": -4,
+        "status": -2,
+        "help": -1,
+        "hex_id": -2,
+        "backtest_id": -2,
+        "unsupported": -3,
+        "which_better_subjects": -2,
+        "latest_n": -2,
+    },
+    "get_backtest": {
+        "backtest_id": 4,
+        "hex_id": 3.5,
+        "invalid_id": 3,
+        "result": 2,
+        "show": 1,
+        "backtest_word": 0.5,
+        "reference_ctx": 1.5,
+        "run": -1,
+        "again": -1.5,
+        "strategy": -4,
+        "settings": -3,
+        "backtests_plural": -2,
+        "cancel": -4,
+        "compare": -3,
+        "cache": -4,
+        "unsupported": -2,
+        "status": -0.5,
+        "symbol": -0.5,
+        "strategy_ids": -2,
+        "latest_n": -3,
+        "best": -1,
+    },
+    "cancel_backtest": {
+        "cancel": 5,
+        "backtest_id": 1,
+        "hex_id": 1,
+        "invalid_id": 1,
+        "reference_ctx": 1,
+        "backtest_word": 0.5,
+        "strategy": -3,
+        "settings": -2,
+        "compare": -3,
+        "backtests_plural": -1,
+        "status": -1,
+    },
+    "list_backtests": {
+        "backtests_plural": 3,
+        "status": 2,
+        "limit": 1,
+        "list": 1,
+        "backtest_word": 1,
+        "best_list": 2,
+        "strategy": -3,
+        "backtest_id": -3,
+        "hex_id": -3,
+        "compare": -2,
+        "latest_n": -3,
+        "strategies_plural": -3,
+        "create": -2,
+        "run": -1,
+        "settings": -3,
+        "cache": -4,
+        "strategy_ids": -3,
+        "market": -1,
+        "which_better_subjects": -3,
+    },
+    "list_strategies": {
+        "strategies_plural": 3,
+        "strategy_word": 1,
+        "list": 1.5,
+        "strategy": -3,
+        "create": -3,
+        "compare": -3,
+        "backtest_word": -2,
+        "latest_n": -2,
+        "strategy_ids": -2,
+        "strategy_id_one": -2,
+        "run": -1,
+        "symbol": -1,
+        "which_better_subjects": -3,
+        "focus": -1,
+    },
+    "create_strategy": {
+        "create": 3,
+        "strategy_word": 1,
+        "strategy": 1.5,
+        "create_name": 1,
+        "backtest_word": -2,
+        "symbol": -1.5,
+        "compare": -3,
+        "run": -1,
+        "period": -1,
+        "settings": -1,
+        "latest_n": -2,
+    },
+    "compare_strategies": {
+        "compare": 4,
+        "which_better_subjects": 3,
+        "strategy_ids": 2,
+        "latest_n": 2.5,
+        "names": 1,
+        "focus": 1,
+        "metrics": 0.5,
+        "backtests_plural": -1,
+        "create": -2,
+        "cache": -3,
+        "settings": -2,
+    },
+    "cache_status": {"cache": 6},
+    "market_data": {
+        "market": 2.5,
+        "symbol": 1.5,
+        "period": 0.3,
+        "strategy": -4,
+        "backtest_word": -3,
+        "settings": -3,
+        "compare": -2,
+        "run": -1,
+        "cache": -4,
+        "strategy_id_one": -2,
+        "result": -1,
+    },
+    "help": {"help": 3, "unsupported": 4, "base": 0.5},
+}
+
+
+def _features(reading: Reading, context: dict[str, Any]) -> dict[str, float]:
+    low = reading.low
+    cues = {name for name, pattern in _CUES.items() if pattern.search(low)}
+    f: dict[str, float] = dict.fromkeys(cues, 1.0)
+    strategy = reading.strategy
+    if strategy is not None and not strategy.from_context:
+        f["strategy"] = 1
+        if strategy.stated:
+            f["params"] = 1
+    if reading.settings:
+        f["settings"] = 1
+    if reading.symbols:
+        f["symbol"] = 1
+    if reading.period.start or reading.period.end or reading.period.problems:
+        f["period"] = 1
+    if reading.hex_ids:
+        f["hex_id"] = 1
+    bare = [n for n in reading.unclaimed if n.integral and n.unit in ("", "번") and 0 < n.value < 10_000_000]
+    if reading.backtest_ids or len(reading.generic_ids) == 1:
+        f["backtest_id"] = 1
+    if reading.invalid_backtest_id:
+        f["invalid_id"] = 1
+    ids = reading.strategy_ids + (reading.generic_ids if len(reading.generic_ids) >= 2 else [])
+    if len(ids) >= 2 or (len(bare) >= 2 and ("compare" in cues or "which_better" in cues)):
+        f["strategy_ids"] = 1
+    if len(reading.strategy_ids) == 1:
+        f["strategy_id_one"] = 1
+    if reading.latest_n is not None:
+        f["latest_n"] = 1
+    if reading.limit is not None:
+        f["limit"] = 1
+    if reading.status is not None:
+        f["status"] = 1
+    if reading.metrics:
+        f["metrics"] = 1
+    if reading.focus:
+        f["focus"] = 1
+    if reading.strategy_names:
+        f["names"] = 1
+    if reading.create_name:
+        f["create_name"] = 1
+    if "which_better" in cues and (f.get("strategy_ids") or f.get("latest_n") or f.get("names")):
+        f["which_better_subjects"] = 1
+    if (
+        ("best" in cues or "worst" in cues)
+        and not f.get("strategy_ids")
+        and not f.get("latest_n")
+        and "strategy_word" not in cues
+    ):
+        f["best_list"] = 1
+    if "create" in cues and ("strategy_word" in cues or strategy is not None):
+        f["create_strategy"] = 1
+    has_last_run = bool(
+        context.get("last_run") or context.get("last_strategy_config") or context.get("last_strategy_id")
+    )
+    if has_last_run and (
+        "again" in cues or (strategy is not None and strategy.from_context and strategy.config)
+    ):
+        f["again_ctx"] = 1
+    has_backtest = context.get("last_backtest_id") is not None or bool(context.get("last_list_ids"))
+    if has_backtest and ("reference" in cues or "result" in cues):
+        f["reference_ctx"] = 1
+    f["base"] = 1
+    return f
+
+
+def _score(features: dict[str, float]) -> list[tuple[str, float]]:
+    scores = [
+        (intent, sum(weight * features.get(name, 0.0) for name, weight in _WEIGHTS[intent].items()))
+        for intent in INTENTS
+    ]
+    return sorted(scores, key=lambda item: -item[1])
+
+
+# ---- messages ----------------------------------------------------------------------------------------------
+_QUESTIONS: dict[str, tuple[str, str]] = {
+    "symbol": ("Which symbol (e.g. AAPL)?", "어떤 종목으로 할까요? (예: AAPL)"),
+    "strategy_config": (
+        "Which strategy (e.g. 'sma 10/50', 'RSI 14 30/70', 'macd', 'buy and hold')?",
+        "어떤 전략으로 할까요? (예: 'sma 10/50', 'RSI 14 30/70', 'macd', '바이앤홀드')",
+    ),
+    "config": ("Which strategy config (e.g. 'sma 10/50')?", "어떤 전략 설정으로 만들까요? (예: 'sma 10/50')"),
+    "backtest_id": (
+        "Which backtest? Give its id (see 'list my backtests').",
+        "어떤 백테스트인가요? id를 알려주세요.",
+    ),
+    "strategy_ids": (
+        "Which strategies? Give 2-5 strategy ids or say 'my last 3 strategies'.",
+        "어떤 전략들을 비교할까요? 전략 id 2~5개나 '최근 전략 3개'처럼 말해 주세요.",
+    ),
+    "intent": (
+        "Did you want to run a backtest, see one, or compare strategies?",
+        "백테스트를 실행할까요, 결과를 볼까요, 아니면 전략을 비교할까요?",
+    ),
+    "start": ("Which start date (e.g. 2018-01-01)?", "시작일을 알려주세요 (예: 2018-01-01)."),
+    "end": ("Which end date (e.g. 2022-12-31)?", "종료일을 알려주세요 (예: 2022-12-31)."),
+    "name": ("What should the strategy be called?", "전략 이름을 뭐라고 할까요?"),
+}
+
+
+def _problem(issue: Issue) -> PlanProblem:
+    value = issue.value
+    base_en, base_ko = _QUESTIONS.get(
+        issue.field.split(".")[0] if issue.field in ("symbol",) else issue.field, ("", "")
+    )
+    label = issue.field.split(".")[-1]
+    if issue.kind == "missing":
+        en = base_en or f"What value for {label}?"
+        ko = base_ko or f"{label} 값을 알려주세요."
+    elif issue.kind == "invalid":
+        rule_en = f" — {issue.rule_en}" if issue.rule_en else ""
+        rule_ko = f" — {issue.rule_ko}" if issue.rule_ko else ""
+        en = f"'{value}' is not a valid {label}{rule_en}. What should it be?"
+        ko = f"'{value}'은(는) {label} 값으로 쓸 수 없어요{rule_ko}. 어떤 값으로 할까요?"
+    elif issue.kind == "ambiguous":
+        rule_en = f" ({issue.rule_en})" if issue.rule_en else ""
+        rule_ko = f" ({issue.rule_ko})" if issue.rule_ko else ""
+        en = f"I'm not sure what '{value}' means for {label}{rule_en}. Could you say it again?"
+        ko = f"'{value}'이(가) {label}에 어떤 값인지 확실하지 않아요{rule_ko}. 다시 알려주시겠어요?"
+    else:
+        en = f"I didn't understand what '{value}' is for — which parameter or setting is it?"
+        ko = f"'{value}'이(가) 무엇을 뜻하는지 모르겠어요. 어떤 파라미터나 설정인가요?"
+    return PlanProblem(issue.field, issue.kind, value, en, ko)
+
+
+# ---- planning --------------------------------------------------------------------------------------------
+def _context_strategy_type(context: dict[str, Any]) -> str | None:
+    config = (context.get("last_run") or {}).get("strategy_config") or context.get("last_strategy_config")
+    if isinstance(config, dict) and config.get("config_type") in lx.STRATEGIES:
+        return str(config["config_type"])
+    return None
+
+
+@dataclass
+class _Draft:
+    intent: str
+    args: dict[str, Any] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    stated: dict[str, str] = field(default_factory=dict)
+    used: list[str] = field(default_factory=list)
+
+
+def plan(
+    text: str,
+    context: dict[str, Any] | None = None,
+    today: date | None = None,
+    *,
+    known_symbols: Any = None,
+) -> Plan:
+    """Map one utterance to a tool call; ``context`` carries ``last_*`` slots and ``pending`` from
+    earlier turns. Pure: no I/O."""
+    context = dict(context or {})
+    today = today or date.today()
+    known = {str(s).upper() for s in known_symbols} if known_symbols is not None else None
+    language = detect_language(text)
+    reading = read(text, today, known_symbols=known, context_type=_context_strategy_type(context))
+    features = _features(reading, context)
+    scores = _score(features)
+    pending = _pending(context)
+    if pending is not None:
+        merged = _answer_pending(pending, reading, features, scores, context, today, language)
+        if merged is not None:
+            return merged
+    best, best_score = scores[0]
+    if best_score <= 0.5:
+        best = "help"
+    draft = _BUILDERS[best](reading, context, features)
+    plan_ = _finish(draft, reading, language)
+    plan_.score = best_score
+    plan_.alternatives = [(intent, score) for intent, score in scores[1:4]]
+    runner_up, runner_score = scores[1]
+    if (
+        best != "help"
+        and best_score > 0.5
+        and abs(best_score - runner_score) < 1e-9
+        and {best, runner_up} != {"help"}
+    ):
+        plan_.missing.insert(0, "intent")
+        en, ko = _QUESTIONS["intent"]
+        plan_.problems.insert(0, PlanProblem("intent", "ambiguous", None, en, ko))
+    return plan_
+
+
+def _finish(draft: _Draft, reading: Reading, language: Language) -> Plan:
+    args = {k: v for k, v in draft.args.items() if v is not None}
+    issues = list(draft.issues)
+    missing: list[str] = []
+    problems: list[PlanProblem] = []
+    for issue in issues:
+        if issue.field not in missing:
+            missing.append(issue.field)
+            problems.append(_problem(issue))
+    return Plan(
+        draft.intent,
+        args,
+        language,
+        missing,
+        draft.used,
+        problems,
+        draft.stated,
+        bool(reading.period.relative) and bool(draft.stated.get("start") or draft.stated.get("end")),
+    )
+
+
+def _period_into(draft: _Draft, reading: Reading, context: dict[str, Any], *, follow_up: bool) -> None:
+    period = reading.period
+    for name, kind, value in period.problems:
+        draft.issues.append(
+            Issue(
+                "start" if name == "date" else name,
+                kind,
+                value,
+                "a date between 1900 and today",
+                "1900년부터 오늘 사이의 날짜",
+            )
+        )
+    if period.start is not None or period.end is not None:
+        if period.start is not None:
+            draft.args["start"] = period.start.isoformat()
+            draft.stated["start"] = period.stated.get("start", "")
+        if period.end is not None:
+            draft.args["end"] = period.end.isoformat()
+            draft.stated["end"] = period.stated.get("end", "")
+        return
+    if period.problems:
+        return
+    last_run = context.get("last_run") or {}
+    if period.refers_back or (follow_up and last_run):
+        source = (
+            last_run if last_run else {"start": context.get("last_start"), "end": context.get("last_end")}
+        )
+        for key in ("start", "end"):
+            if source.get(key):
+                draft.args[key] = source[key]
+                draft.used.append(key)
+
+
+def _unclaimed_into(draft: _Draft, reading: Reading, where: str) -> None:
+    for num in reading.unclaimed:
+        draft.issues.append(Issue(where, "unclaimed", num.text))
+
+
+def _symbol_into(
+    draft: _Draft, reading: Reading, context: dict[str, Any], *, required: bool, from_ctx: bool
+) -> None:
+    for issue in reading.issues:
+        if issue.field == "symbol":
+            draft.issues.append(issue)
+    distinct = list(dict.fromkeys(hit.symbol for hit in reading.symbols))
+    if distinct:
+        draft.args["symbol"] = distinct[0]
+        draft.stated["symbol"] = reading.symbols[0].typed
+        if len(distinct) > 1:
+            draft.issues.append(
+                Issue(
+                    "symbol",
+                    "ambiguous",
+                    ", ".join(distinct),
+                    "one symbol per backtest",
+                    "백테스트 하나에 종목 하나",
+                )
+            )
+        return
+    if any(issue.field == "symbol" for issue in draft.issues):
+        return
+    if from_ctx:
+        last = (context.get("last_run") or {}).get("symbol") or context.get("last_symbol")
+        if last:
+            draft.args["symbol"] = last
+            draft.used.append("symbol")
+            return
+    if required:
+        draft.issues.append(Issue("symbol", "missing"))
+
+
+def _strategy_issues(reading: Reading, prefix: str) -> list[Issue]:
+    out = []
+    for issue in reading.issues:
+        if issue.field.startswith("strategy_config"):
+            out.append(
+                Issue(
+                    prefix + issue.field[len("strategy_config") :],
+                    issue.kind,
+                    issue.value,
+                    issue.rule_en,
+                    issue.rule_ko,
+                )
+            )
+    return out
+
+
+def _build_run(reading: Reading, context: dict[str, Any], features: dict[str, float]) -> _Draft:
+    draft = _Draft("run_backtest")
+    last_run = context.get("last_run") or {}
+    follow_up = bool(features.get("again_ctx"))
+    strategy = reading.strategy
+    if strategy is not None and not strategy.from_context:
+        draft.args["strategy_config"] = {"config_type": strategy.config_type, **strategy.config}
+        draft.stated["strategy_config"] = reading.text[strategy.span[0] : strategy.span[1]]
+        draft.stated.update({f"strategy_config.{k}": v for k, v in strategy.stated.items()})
+        if len(reading.strategy_types) > 1:
+            draft.issues.append(
+                Issue(
+                    "strategy_config",
+                    "ambiguous",
+                    " / ".join(reading.strategy_types),
+                    "one strategy per backtest",
+                    "백테스트 하나에 전략 하나",
+                )
+            )
+    elif len(reading.strategy_ids) == 1:
+        draft.args["strategy_id"] = reading.strategy_ids[0]
+        draft.stated["strategy_id"] = reading.strategy_ids[0]
+    else:
+        config = last_run.get("strategy_config") or context.get("last_strategy_config")
+        strategy_id = last_run.get("strategy_id") if last_run else context.get("last_strategy_id")
+        if config:
+            config = dict(config)
+            if strategy is not None and strategy.from_context and strategy.config:
+                config.update(strategy.config)  # "now with slow 100"
+                draft.stated.update({f"strategy_config.{k}": v for k, v in strategy.stated.items()})
+                _validate_context_config(draft, config)
+            draft.args["strategy_config"] = config
+            draft.used.append("strategy_config")
+            follow_up = True
+        elif strategy_id is not None:
+            draft.args["strategy_id"] = str(strategy_id)
+            draft.used.append("strategy_id")
+            follow_up = True
+        else:
+            draft.issues.append(Issue("strategy_config", "missing"))
+    draft.issues.extend(_strategy_issues(reading, "strategy_config"))
+    _symbol_into(draft, reading, context, required=True, from_ctx=True)
+    _period_into(draft, reading, context, follow_up=follow_up and bool(last_run))
+    settings: dict[str, Any] = {}
+    if follow_up:
+        base = last_run.get("settings") if last_run else context.get("last_settings")
+        if base:
+            settings.update(base)
+            draft.used.append("settings")
+    settings.update(reading.settings)
+    for issue in reading.issues:
+        if issue.field.startswith("settings."):
+            draft.issues.append(issue)
+    for target in reading.unpaired_labels:
+        kind, _, name = target.partition(":")
+        if kind == "setting" and name not in settings:
+            draft.issues.append(Issue(f"settings.{name}", "missing"))
+        elif kind == "strategy" and "strategy_config" in draft.args:
+            first = name.split("|")[0]
+            if first not in draft.args["strategy_config"]:
+                draft.issues.append(Issue(f"strategy_config.{first}", "missing"))
+    if settings:
+        draft.args["settings"] = settings
+        draft.stated.update({f"settings.{k}": v for k, v in reading.settings_stated.items()})
+        _validate_settings(draft, settings)
+    _unclaimed_into(draft, reading, "strategy_config" if "strategy_config" in draft.args else "settings")
+    return draft
+
+
+def _validate_context_config(draft: _Draft, config: dict[str, Any]) -> None:
+    from pydantic import ValidationError
+
+    words = lx.STRATEGIES.get(config.get("config_type", ""))
+    if words is None:
+        return
+    try:
+        words.model.model_validate(config)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            name = str(error["loc"][0]) if error["loc"] else "config"
+            draft.issues.append(
+                Issue(f"strategy_config.{name}", "invalid", str(config.get(name)), error["msg"])
+            )
+
+
+def _validate_settings(draft: _Draft, settings: dict[str, Any]) -> None:
+    from pydantic import ValidationError
+
+    from quantops.backtest import BacktestSettings
+
+    try:
+        BacktestSettings.model_validate(settings)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            name = str(error["loc"][0]) if error["loc"] else "size"
+            typed = draft.stated.get(f"settings.{name}", str(settings.get(name)))
+            draft.issues.append(Issue(f"settings.{name}", "invalid", typed, error["msg"], error["msg"]))
+            settings.pop(name, None)
+
+
+def _backtest_id(draft: _Draft, reading: Reading, context: dict[str, Any]) -> None:
+    ids = (
+        reading.hex_ids
+        or reading.backtest_ids
+        or (reading.generic_ids if len(reading.generic_ids) == 1 else [])
+    )
+    if not ids:
+        bare = [n for n in reading.unclaimed if n.integral and n.unit == ""]
+        if len(bare) == 1:
+            ids = [str(int(bare[0].value))]
+            reading.unclaimed.remove(bare[0])
+    if ids:
+        draft.args["backtest_id"] = ids[0].lower()
+        draft.stated["backtest_id"] = ids[0]
+        return
+    if reading.invalid_backtest_id:
+        draft.issues.append(
+            Issue(
+                "backtest_id",
+                "invalid",
+                reading.invalid_backtest_id,
+                "an id like 3f2a9c0d… or a number",
+                "3f2a9c0d… 같은 id나 번호",
+            )
+        )
+        return
+    listed = context.get("last_list_ids") or []
+    if context.get("last_intent") == "list_backtests" and listed:
+        if len(listed) == 1:
+            draft.args["backtest_id"] = str(listed[0])
+            draft.used.append("backtest_id")
+        else:
+            draft.issues.append(
+                Issue("backtest_id", "ambiguous", None, "which one of the list", "목록 중 어느 것")
+            )
+        return
+    if context.get("last_backtest_id") is not None:
+        draft.args["backtest_id"] = str(context["last_backtest_id"])
+        draft.used.append("backtest_id")
+        return
+    draft.issues.append(Issue("backtest_id", "missing"))
+
+
+def _build_get(reading: Reading, context: dict[str, Any], features: dict[str, float]) -> _Draft:
+    draft = _Draft("get_backtest")
+    _backtest_id(draft, reading, context)
+    return draft
+
+
+def _build_cancel(reading: Reading, context: dict[str, Any], features: dict[str, float]) -> _Draft:
+    draft = _Draft("cancel_backtest")
+    _backtest_id(draft, reading, context)
+    return draft
+
+
+def _sort(reading: Reading, features: dict[str, float]) -> tuple[str | None, str | None]:
+    metric = reading.metrics[0] if reading.metrics else (reading.focus[0] if reading.focus else None)
+    ranked = (
+        "best" in features
+        or "worst" in features
+        or re.search(
+            r"\bsort(?:ed)?\s+by\b|\border(?:ed)?\s+by\b|\branked?\s+by\b|순으로|기준으로\s*정렬", reading.low
+        )
+    )
+    if not ranked and metric is None:
+        return None, None
+    if not ranked:
+        return None, None
+    metric = metric or "total_return"
+    low = reading.low
+    if re.search(r"\bworst\b|최악|꼴찌|워스트|(?:제일|가장)\s*(?:나쁜|못)", low):
+        return metric, "worst"
+    if re.search(r"\bbest\b|\btop\b|최고|1등|베스트|(?:제일|가장)\s*(?:좋|잘)", low):
+        return metric, "best"
+    high = re.search(r"\bhighest\b|\bbiggest\b|\bmost\b|\bgreatest\b|(?:제일|가장)\s*(?:높|많|크)", low)
+    lowest = re.search(r"\blowest\b|\bsmallest\b|\bleast\b|(?:제일|가장)\s*(?:낮|적|작)", low)
+    better_high = lx.HIGHER_IS_BETTER.get(metric, True)
+    if high:
+        return metric, "best" if better_high else "worst"
+    if lowest:
+        return metric, "worst" if better_high else "best"
+    return metric, "best"
+
+
+def _build_list(reading: Reading, context: dict[str, Any], features: dict[str, float]) -> _Draft:
+    draft = _Draft("list_backtests")
+    draft.args["status"] = reading.status
+    draft.args["limit"] = reading.limit
+    if reading.symbols:
+        draft.args["symbol"] = reading.symbols[0].symbol
+        draft.stated["symbol"] = reading.symbols[0].typed
+    sort_by, order = _sort(reading, features)
+    if sort_by:
+        draft.args["sort_by"] = sort_by
+        draft.args["order"] = order
+        if reading.limit is None and features.get("singular"):
+            draft.args["limit"] = 1
+    if reading.limit is not None and not 1 <= reading.limit <= 100:
+        draft.issues.append(Issue("limit", "invalid", str(reading.limit), "1 to 100", "1~100"))
+    return draft
+
+
+def _build_list_strategies(reading: Reading, context: dict[str, Any], features: dict[str, float]) -> _Draft:
+    return _Draft("list_strategies")
+
+
+def _build_create(reading: Reading, context: dict[str, Any], features: dict[str, float]) -> _Draft:
+    from quantops.chat.planner import describe_strategy
+
+    draft = _Draft("create_strategy")
+    strategy = reading.strategy
+    config = None
+    if strategy is not None and not strategy.from_context:
+        config = {"config_type": strategy.config_type, **strategy.config}
+        draft.stated.update({f"config.{k}": v for k, v in strategy.stated.items()})
+        draft.issues.extend(_strategy_issues(reading, "config"))
+    elif features.get("reference") and context.get("last_strategy_config"):
+        config = dict(context["last_strategy_config"])
+        draft.used.append("config")
+    name = reading.create_name
+    if name:
+        draft.stated["name"] = name
+    elif config is not None:
+        name = describe_strategy(config)
+    draft.args["name"] = name
+    draft.args["config"] = config
+    if config is None:
+        draft.issues.append(Issue("config", "missing"))
+    _unclaimed_into(draft, reading, "config")
+    return draft
+
+
+def _build_compare(reading: Reading, context: dict[str, Any], features: dict[str, float]) -> _Draft:
+    draft = _Draft("compare_strategies")
+    ids = list(reading.strategy_ids)
+    if len(ids) < 2 and len(reading.generic_ids) >= 2:
+        ids = list(dict.fromkeys([*ids, *reading.generic_ids]))
+    if len(ids) < 2:
+        bare = [n for n in reading.unclaimed if n.integral and n.unit in ("", "번") and n.value > 0]
+        if len(bare) >= 2 or (ids and bare):
+            ids = list(dict.fromkeys([*ids, *(str(int(n.value)) for n in bare)]))
+            for n in bare:
+                reading.unclaimed.remove(n)
+    ids += [h for h in reading.hex_ids if h not in ids]
+    if reading.latest_n is not None:
+        draft.args["latest_n"] = reading.latest_n
+        draft.stated["latest_n"] = str(reading.latest_n)
+        if not 2 <= reading.latest_n <= 5:
+            draft.issues.append(Issue("latest_n", "invalid", str(reading.latest_n), "2 to 5", "2~5개"))
+    elif len(ids) >= 2:
+        draft.args["strategy_ids"] = ids[:5]
+        draft.stated["strategy_ids"] = ", ".join(ids)
+        if len(ids) > 5:
+            draft.issues.append(
+                Issue("strategy_ids", "invalid", ", ".join(ids), "2 to 5 strategies", "전략 2~5개")
+            )
+    elif reading.strategy_names:
+        draft.args["strategy_names"] = reading.strategy_names
+        draft.stated["strategy_names"] = ", ".join(reading.strategy_names)
+    elif features.get("reference") and context.get("last_strategy_ids"):
+        draft.args["strategy_ids"] = list(context["last_strategy_ids"])
+        draft.used.append("strategy_ids")
+    else:
+        draft.args["strategy_ids"] = ids
+        draft.issues.append(Issue("strategy_ids", "missing"))
+    metrics = list(reading.focus) + [m for m in reading.metrics if m not in reading.focus]
+    if metrics:
+        draft.args["metrics"] = metrics
+    draft.args["natural_language_query"] = reading.text
+    period = reading.period
+    if reading.symbols:
+        draft.args["symbol"] = reading.symbols[0].symbol
+        draft.stated["symbol"] = reading.symbols[0].typed
+    elif context.get("last_symbol"):
+        key = "symbol" if (period.start or period.end) else "fallback_symbol"
+        draft.args[key] = context["last_symbol"]
+        draft.used.append(key)
+    elif period.start or period.end:
+        draft.issues.append(Issue("symbol", "missing"))
+    _period_into(draft, reading, {}, follow_up=False)
+    return draft
+
+
+def _build_cache(reading: Reading, context: dict[str, Any], features: dict[str, float]) -> _Draft:
+    return _Draft("cache_status")
+
+
+def _build_market(reading: Reading, context: dict[str, Any], features: dict[str, float]) -> _Draft:
+    draft = _Draft("market_data")
+    _symbol_into(draft, reading, context, required=True, from_ctx=bool(features.get("reference")))
+    period = reading.period
+    if period.relative_days is not None and period.relative and period.relative_days <= 100:
+        draft.args["last"] = period.relative_days
+        draft.stated["last"] = period.stated.get("start", "")
+    elif reading.bars is not None:
+        draft.args["last"] = reading.bars
+        draft.stated["last"] = str(reading.bars)
+        for num in list(reading.unclaimed):
+            if num.value == reading.bars:
+                reading.unclaimed.remove(num)
+    else:
+        _period_into(draft, reading, context, follow_up=False)
+    if reading.limit is not None and "last" not in draft.args:
+        draft.args["last"] = reading.limit
+    last = draft.args.get("last")
+    if last is not None and not 1 <= last <= 100:
+        draft.issues.append(Issue("last", "invalid", str(last), "1 to 100 bars", "1~100개"))
+        draft.args.pop("last")
+    return draft
+
+
+def _build_help(reading: Reading, context: dict[str, Any], features: dict[str, float]) -> _Draft:
+    return _Draft("help")
+
+
+_BUILDERS = {
+    "run_backtest": _build_run,
+    "get_backtest": _build_get,
+    "cancel_backtest": _build_cancel,
+    "list_backtests": _build_list,
+    "list_strategies": _build_list_strategies,
+    "create_strategy": _build_create,
+    "compare_strategies": _build_compare,
+    "cache_status": _build_cache,
+    "market_data": _build_market,
+    "help": _build_help,
+}
+
+
+# ---- pending requests ------------------------------------------------------------------------------------
+def _pending(context: dict[str, Any]) -> dict[str, Any] | None:
+    pending = context.get("pending")
+    if isinstance(pending, dict) and pending.get("intent") in _BUILDERS:
+        return pending
+    legacy = context.get("pending_compare")
+    if isinstance(legacy, dict):
+        return {
+            "intent": "compare_strategies",
+            "args": dict(legacy),
+            "missing": ["symbol"],
+            "stated": {},
+            "key": "pending_compare",
+        }
+    return None
+
+
+_STRONG_CUES = (
+    "run",
+    "backtest_word",
+    "show",
+    "result",
+    "list",
+    "create",
+    "compare",
+    "cache",
+    "market",
+    "cancel",
+    "help",
+    "which_better",
+)
+
+
+def _answer_pending(
+    pending: dict[str, Any],
+    reading: Reading,
+    features: dict[str, float],
+    scores: list[tuple[str, float]],
+    context: dict[str, Any],
+    today: date,
+    language: Language,
+) -> Plan | None:
+    """The reply to the pending question ("AAPL" to "which symbol?") completes the pending request;
+    a new request of its own replaces it (None)."""
+    intent = pending["intent"]
+    args = dict(pending.get("args") or {})
+    missing = list(pending.get("missing") or [])
+    fresh_intent = scores[0][0]
+    strong = [cue for cue in _STRONG_CUES if features.get(cue)]
+    # a new request: its own intent cues (other than "do it"/"해줘") and something to act on
+    own_cues = [c for c in strong if c not in ("run",)]
+    if (
+        fresh_intent != intent
+        and own_cues
+        and not (fresh_intent == "market_data" and "market" not in own_cues)
+    ):
+        return None
+    if intent != "run_backtest" and features.get("strategy") and "run" in strong:
+        return None
+    filled: dict[str, Any] = {}
+    stated: dict[str, str] = dict(pending.get("stated") or {})
+    used = [str(pending.get("key", "pending"))]
+    for slot in missing:
+        head, _, sub = slot.partition(".")
+        if slot == "symbol" and reading.symbols:
+            filled["symbol"] = reading.symbols[0].symbol
+            stated["symbol"] = reading.symbols[0].typed
+        elif (
+            head in ("strategy_config", "config")
+            and not sub
+            and reading.strategy
+            and not reading.strategy.from_context
+        ):
+            filled[head] = {"config_type": reading.strategy.config_type, **reading.strategy.config}
+        elif head in ("strategy_config", "config") and sub:
+            config = dict(args.get(head) or {})
+            value = reading.strategy.config.get(sub) if reading.strategy else None
+            if value is None and len(reading.unclaimed) == 1:
+                num = reading.unclaimed.pop()
+                words = lx.STRATEGIES.get(config.get("config_type", ""))
+                if words is not None and sub in words.fields:
+                    from quantops.chat.planner.reading import _param_value
+
+                    value = _param_value(words, sub, num, reading)
+                stated[slot] = num.text
+            if value is not None:
+                config[sub] = value
+                filled[head] = config
+        elif head == "settings" and sub:
+            value = reading.settings.get(sub)
+            if value is None and len(reading.unclaimed) == 1:
+                from quantops.chat.planner.reading import _setting_value
+
+                num = reading.unclaimed.pop()
+                value = _setting_value(sub, num, reading)
+                stated[slot] = num.text
+            if value is not None:
+                filled.setdefault("settings", dict(args.get("settings") or {}))[sub] = value
+        elif slot in ("start", "end") and (reading.period.start or reading.period.end):
+            if reading.period.start:
+                filled["start"] = reading.period.start.isoformat()
+            if reading.period.end:
+                filled["end"] = reading.period.end.isoformat()
+        elif slot == "backtest_id":
+            ids = reading.hex_ids or reading.backtest_ids or reading.generic_ids
+            bare = [n for n in reading.unclaimed if n.integral and n.unit in ("", "번")]
+            if ids or len(bare) == 1:
+                filled["backtest_id"] = (ids[0] if ids else str(int(bare[0].value))).lower()
+        elif slot == "strategy_ids":
+            ids = (
+                reading.strategy_ids
+                or reading.generic_ids
+                or [str(int(n.value)) for n in reading.unclaimed if n.integral]
+            )
+            if len(ids) >= 2:
+                filled["strategy_ids"] = ids[:5]
+            elif reading.latest_n:
+                filled["latest_n"] = reading.latest_n
+        elif slot == "name" and reading.text and not own_cues:
+            filled["name"] = reading.create_name or reading.text.strip(" .!?\"'")
+    if not filled:
+        return None
+    args.update(filled)
+    if intent == "compare_strategies" and "symbol" in filled:
+        args.pop("fallback_symbol", None)
+    # this reply may also state a period or settings ("AAPL from 2020", "NVDA, 0.1% commission")
+    if reading.period.start or reading.period.end:
+        for key in ("start", "end"):
+            args.pop(key, None)
+        if reading.period.start:
+            args["start"] = reading.period.start.isoformat()
+            stated["start"] = reading.period.stated.get("start", "")
+        if reading.period.end:
+            args["end"] = reading.period.end.isoformat()
+            stated["end"] = reading.period.stated.get("end", "")
+    if reading.settings and intent == "run_backtest":
+        args["settings"] = {**(args.get("settings") or {}), **reading.settings}
+        stated.update({f"settings.{k}": v for k, v in reading.settings_stated.items()})
+    remaining = [slot for slot in missing if not _slot_filled(slot, args, filled)]
+    problems = [_problem(Issue(slot, "missing")) for slot in remaining]
+    for num in reading.unclaimed:
+        remaining.append("strategy_config" if intent == "run_backtest" else "args")
+        problems.append(_problem(Issue(remaining[-1], "unclaimed", num.text)))
+    plan_ = Plan(
+        intent, {k: v for k, v in args.items() if v is not None}, language, remaining, used, problems, stated
+    )
+    plan_.period_relative = reading.period.relative and bool(reading.period.start)
+    return plan_
+
+
+def _slot_filled(slot: str, args: dict[str, Any], filled: dict[str, Any]) -> bool:
+    head, _, sub = slot.partition(".")
+    if sub:
+        return isinstance(args.get(head), dict) and sub in args[head] and head in filled
+    return slot in filled or (slot == "strategy_ids" and "latest_n" in filled)
+
+
+# ---- context -------------------------------------------------------------------------------------------
+def context_after(intent: str, args: dict[str, Any], result: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``last_*`` slots a successful tool call leaves for later references ("run it again")."""
+    updates: dict[str, Any] = {"last_intent": intent}
+    if intent == "run_backtest":
+        updates["last_run"] = {
+            k: args[k]
+            for k in ("symbol", "strategy_config", "strategy_id", "start", "end", "settings")
+            if args.get(k) is not None
+        }
+        for key in ("symbol", "start", "end"):
+            if args.get(key):
+                updates[f"last_{key}"] = args[key]
+        if args.get("settings"):
+            updates["last_settings"] = args["settings"]
+        if args.get("strategy_config"):
+            updates["last_strategy_config"] = args["strategy_config"]
+            updates["last_strategy_id"] = None
+        elif args.get("strategy_id") is not None:
+            updates["last_strategy_id"] = args["strategy_id"]
+            updates["last_strategy_config"] = None
+        if result and result.get("id") is not None:
+            updates["last_backtest_id"] = result["id"]
+    elif intent in ("get_backtest", "cancel_backtest") and result and result.get("id") is not None:
+        updates["last_backtest_id"] = result["id"]
+        if result.get("symbol"):
+            updates["last_symbol"] = result["symbol"]
+    elif intent == "list_backtests" and result is not None:
+        items = result.get("items") or result.get("backtests") or []
+        updates["last_list_ids"] = [
+            item.get("id") for item in items if isinstance(item, dict) and item.get("id")
+        ]
+    elif intent == "create_strategy" and result and result.get("id") is not None:
+        updates["last_strategy_id"] = result["id"]
+        updates["last_strategy_config"] = None
+    elif intent == "compare_strategies":
+        # "my last 3 strategies" is resolved by the tool: the ids compared are in its result.
+        ids = (result or {}).get("strategy_ids") or args.get("strategy_ids")
+        if ids:
+            updates["last_strategy_ids"] = list(ids)
+        symbol = (result or {}).get("symbol")
+        if symbol:
+            updates["last_symbol"] = symbol
+    elif intent == "market_data" and args.get("symbol"):
+        updates["last_symbol"] = args["symbol"]
+    return updates

@@ -1,0 +1,320 @@
+"""The planner's vocabulary, built once at import from the strategy registry, ``BacktestSettings`` and
+the metric table: adding a strategy type (one module with a ``ChatLexicon``) teaches the chat its name.
+
+Parameter names, their pydantic aliases, bounds and positional order come from each config model; the
+words people use for them come from the strategy module's ``chat`` lexicon (English and Korean).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import AliasChoices
+
+from quantops.backtest import SETTINGS_CHAT, BacktestSettings, SettingChat
+from quantops.chat.planner.text import alternation, squash
+from quantops.strategies import STRATEGY_TYPES
+from quantops.strategies.base import ChatLexicon, StrategyConfigBase
+
+# Labels too common to mean anything alone: they count only when a number goes with them.
+WEAK_LABELS = {
+    squash(word)
+    for word in (
+        "stop",
+        "target",
+        "size",
+        "sizing",
+        "low",
+        "high",
+        "long",
+        "short",
+        "entry",
+        "exit",
+        "period",
+        "window",
+        "length",
+        "signal",
+        "channel",
+        "cash",
+        "capital",
+        "fee",
+        "fees",
+        "slip",
+        "k",
+        "sd",
+        "tp",
+        "sl",
+        "신호",
+        "기간",
+        "채널",
+        "자금",
+        "자본",
+        "하단",
+        "상단",
+        "단기",
+        "장기",
+        "빠른",
+        "느린",
+        "lower",
+        "upper",
+        "width",
+        "devs",
+        "길이",
+        "lookback",
+        "look back",
+        "시드",
+        "원금",
+        "비중",
+        "buy",
+        "sell",
+        "fast",
+        "slow",
+    )
+}
+
+
+@dataclass(frozen=True)
+class StrategyWords:
+    """One strategy type as the planner reads it."""
+
+    config_type: str
+    chat: ChatLexicon
+    model: type[StrategyConfigBase]
+    fields: tuple[str, ...]  # positional order (model order)
+    integer_fields: frozenset[str]
+    labels: re.Pattern[str] | None  # any label of any field
+    label_target: dict[str, tuple[str, ...]]  # squashed label -> fields it sets (2 = symmetric pair)
+    defaults: dict[str, Any]
+
+
+def _field_labels(model: type[StrategyConfigBase], name: str) -> list[str]:
+    labels = [name]
+    alias = model.model_fields[name].validation_alias
+    if isinstance(alias, AliasChoices):
+        labels += [choice for choice in alias.choices if isinstance(choice, str)]
+    elif isinstance(alias, str):
+        labels.append(alias)
+    return labels
+
+
+def _strategy_words(config_type: str, chat: ChatLexicon, model: type[StrategyConfigBase]) -> StrategyWords:
+    fields = tuple(name for name in model.model_fields if name != "config_type")
+    target: dict[str, tuple[str, ...]] = {}
+    for name in fields:
+        for label in [*_field_labels(model, name), *chat.params.get(name, ())]:
+            target.setdefault(squash(label), (name,))
+    for label, pair in chat.symmetric.items():
+        target.setdefault(squash(label), pair)
+    integer = frozenset(name for name in fields if model.model_fields[name].annotation is int)
+    labels_re = alternation(list(target)) if target else None
+    # The regex was built from squashed keys: rebuild from the original phrases for spacing tolerance.
+    phrases = [
+        label for name in fields for label in [*_field_labels(model, name), *chat.params.get(name, ())]
+    ]
+    phrases += list(chat.symmetric)
+    if phrases:
+        labels_re = alternation(phrases)
+    defaults = {name: model.model_fields[name].default for name in fields}
+    return StrategyWords(config_type, chat, model, fields, integer, labels_re, target, defaults)
+
+
+STRATEGIES: dict[str, StrategyWords] = {
+    config_type: _strategy_words(config_type, spec.chat, spec.model)
+    for config_type, spec in STRATEGY_TYPES.items()
+}
+
+# name phrase (squashed) -> (config_type, kind: "name" | "preset" | "weak")
+STRATEGY_NAME_KIND: dict[str, tuple[str, str]] = {}
+for _words in STRATEGIES.values():
+    for _phrase in _words.chat.names:
+        STRATEGY_NAME_KIND.setdefault(squash(_phrase), (_words.config_type, "name"))
+    for _phrase in _words.chat.presets:
+        STRATEGY_NAME_KIND[squash(_phrase)] = (_words.config_type, "preset")
+    for _phrase in _words.chat.weak_names:
+        STRATEGY_NAME_KIND.setdefault(squash(_phrase), (_words.config_type, "weak"))
+STRATEGY_NAMES = alternation(
+    [p for w in STRATEGIES.values() for p in (*w.chat.names, *w.chat.presets, *w.chat.weak_names)]
+)
+PRESETS: dict[str, dict[str, Any]] = {
+    squash(phrase): dict(values) for w in STRATEGIES.values() for phrase, values in w.chat.presets.items()
+}
+
+
+@dataclass(frozen=True)
+class SettingWords:
+    name: str
+    chat: SettingChat
+    default: Any
+
+
+SETTINGS: dict[str, SettingWords] = {
+    name: SettingWords(name, chat, BacktestSettings.model_fields[name].default)
+    for name, chat in SETTINGS_CHAT.items()
+}
+SETTING_LABEL_TARGET: dict[str, str] = {}
+SETTING_VALUE_TARGET: dict[str, tuple[str, str]] = {}  # squashed phrase -> (field, value)
+for _name, _chat in SETTINGS_CHAT.items():
+    for _label in _chat.labels:
+        SETTING_LABEL_TARGET.setdefault(squash(_label), _name)
+    for _value, _phrases in _chat.values.items():
+        for _phrase in _phrases:
+            SETTING_VALUE_TARGET[squash(_phrase)] = (_name, _value)
+SETTING_LABELS = alternation([label for chat in SETTINGS_CHAT.values() for label in chat.labels])
+SETTING_VALUES = alternation(
+    [p for chat in SETTINGS_CHAT.values() for ps in chat.values.values() for p in ps]
+)
+
+
+def setting_default(name: str) -> Any:
+    return BacktestSettings.model_fields[name].default
+
+
+# ---- metrics (local table until the shared metric catalogue lands) -----------------------------------
+@dataclass(frozen=True)
+class MetricWords:
+    key: str
+    higher_is_better: bool
+    label_en: str
+    label_ko: str
+    synonyms: tuple[str, ...] = field(default=())
+
+
+METRICS: tuple[MetricWords, ...] = (
+    MetricWords(
+        "sharpe_ratio",
+        True,
+        "Sharpe ratio",
+        "샤프 지수",
+        ("sharpe ratio", "sharpe", "샤프 지수", "샤프 비율", "샤프"),
+    ),
+    MetricWords(
+        "sortino_ratio", True, "Sortino ratio", "소르티노 지수", ("sortino ratio", "sortino", "소르티노")
+    ),
+    MetricWords("calmar_ratio", True, "Calmar ratio", "칼마 지수", ("calmar ratio", "calmar", "칼마")),
+    MetricWords(
+        "max_drawdown",
+        False,
+        "max drawdown",
+        "최대 낙폭",
+        (
+            "maximum drawdown",
+            "max drawdown",
+            "max dd",
+            "drawdowns",
+            "drawdown",
+            "mdd",
+            "최대 낙폭",
+            "최대낙폭",
+            "낙폭",
+            "드로다운",
+            "손실폭",
+        ),
+    ),
+    MetricWords(
+        "win_rate", True, "win rate", "승률", ("win rate", "winrate", "hit rate", "win ratio", "승률")
+    ),
+    MetricWords("volatility", False, "volatility", "변동성", ("volatility", "vol", "변동성", "변동폭")),
+    MetricWords(
+        "cagr",
+        True,
+        "CAGR",
+        "연평균 수익률",
+        (
+            "cagr",
+            "annualized return",
+            "annualised return",
+            "annual return",
+            "yearly return",
+            "연평균 수익률",
+            "연평균",
+            "연 수익률",
+            "연수익률",
+            "연환산 수익률",
+        ),
+    ),
+    MetricWords(
+        "total_return",
+        True,
+        "total return",
+        "총 수익률",
+        (
+            "total return",
+            "total returns",
+            "returns",
+            "return",
+            "profit",
+            "profits",
+            "pnl",
+            "p&l",
+            "performance",
+            "총 수익률",
+            "수익률",
+            "수익",
+            "누적 수익률",
+        ),
+    ),
+)
+METRIC_BY_SYNONYM: dict[str, str] = {squash(s): m.key for m in METRICS for s in m.synonyms}
+METRIC_WORDS = alternation([s for m in METRICS for s in m.synonyms])
+HIGHER_IS_BETTER = {m.key: m.higher_is_better for m in METRICS}
+
+# ---- symbols: the demo universe's company names (en/ko) ----------------------------------------------
+DEMO_SYMBOLS = ("AAPL", "MSFT", "NVDA", "GOOG", "AMZN", "TSLA", "META", "SPY", "QQQ", "JPM", "NFLX", "AMD")
+COMPANY_NAMES: dict[str, tuple[str, ...]] = {
+    "AAPL": ("apple", "apple inc", "애플"),
+    "MSFT": ("microsoft", "마이크로소프트", "마이크로 소프트", "마소", "엠에스"),
+    "NVDA": ("nvidia", "엔비디아", "엔비디아의"),
+    "GOOG": ("google", "alphabet", "googl", "구글", "알파벳"),
+    "AMZN": ("amazon", "amazon.com", "아마존"),
+    "TSLA": ("tesla", "테슬라"),
+    "META": ("meta platforms", "meta", "facebook", "fb", "메타", "페이스북"),
+    "SPY": (
+        "s&p 500 etf",
+        "s&p500 etf",
+        "s&p 500",
+        "s&p500",
+        "s&p",
+        "sp500",
+        "sp 500",
+        "s and p 500",
+        "spdr",
+        "snp500",
+        "에스앤피 500",
+        "에스앤피",
+        "s&p500 지수",
+        "스파이",
+    ),
+    "QQQ": ("nasdaq 100 etf", "nasdaq etf", "nasdaq 100", "nasdaq-100", "nasdaq", "나스닥 100", "나스닥"),
+    "JPM": (
+        "jpmorgan chase",
+        "jp morgan chase",
+        "jpmorgan",
+        "jp morgan",
+        "j.p. morgan",
+        "jpmorgan",
+        "제이피모건",
+        "jp모건",
+        "제이피 모건",
+    ),
+    "NFLX": ("netflix", "넷플릭스"),
+    "AMD": ("advanced micro devices", "에이엠디"),
+}
+COMPANY_BY_NAME: dict[str, str] = {
+    squash(name): sym for sym, names in COMPANY_NAMES.items() for name in names
+}
+COMPANY_WORDS = alternation([name for names in COMPANY_NAMES.values() for name in names])
+
+# Every word the lexicon knows (never a ticker, never fuzzy-matched to a company).
+LEXICON_WORDS: frozenset[str] = frozenset(
+    part
+    for phrase in [
+        *STRATEGY_NAME_KIND,
+        *(label for w in STRATEGIES.values() for label in w.label_target),
+        *SETTING_LABEL_TARGET,
+        *SETTING_VALUE_TARGET,
+        *METRIC_BY_SYNONYM,
+    ]
+    for part in [phrase]
+)

@@ -1,0 +1,1066 @@
+"""Recognisers: each reads one kind of thing from the utterance and claims the spans it used.
+
+Order matters only through the claims: ids, choice settings, metric words, the period, counts, tickers,
+backtest/strategy ids, then labelled numbers (strategy parameters and settings share one pairing),
+positional strategy numbers, and what is left over is reported (``Reading.unclaimed``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+from rapidfuzz.distance import DamerauLevenshtein
+
+from quantops.chat.planner import lexicon as lx
+from quantops.chat.planner.periods import Period, read_period
+from quantops.chat.planner.text import Claims, Number, alternation, numbers, squash
+
+# ---- problems -------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Issue:
+    """A problem found while reading, before it becomes a ``PlanProblem`` with messages."""
+
+    field: str
+    kind: str  # missing | invalid | ambiguous | unclaimed
+    value: str | None = None
+    rule_en: str = ""
+    rule_ko: str = ""
+
+
+# ---- ids --------------------------------------------------------------------------------------------------
+_HEX_ID = re.compile(
+    r"(?<![0-9a-z])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|"
+    r"(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,32})(?![0-9a-z])",
+    re.I,
+)
+_ID_VALUE = r"([0-9a-f]{8,32}|\d{1,7})"
+_BACKTEST_MARK = re.compile(
+    r"(?:back-?test|백테스트|\brun|\bjob|\bresult|결과)\s*(?:id\s*)?(?:#|no\.?\s*|number\s*|번호\s*)?\s*"
+    + _ID_VALUE
+    + r"(?![0-9a-z]|\s*[/,]\s*\d|\s*년|\.\d)",
+    re.I,
+)
+_STRATEGY_MARK = re.compile(
+    r"(?:strateg(?:y|ies)|전략)\s*(?:id\s*|#\s*|no\.?\s*|number\s*)?"
+    + _ID_VALUE
+    + r"(?:\s*번)?(?![0-9a-z]|\s*[/,]\s*\d|\.\d)",
+    re.I,
+)
+_GENERIC_MARK = re.compile(
+    r"#\s*"
+    + _ID_VALUE
+    + r"(?![0-9a-z])|\bid\s*[:=#]?\s*"
+    + _ID_VALUE
+    + r"(?![0-9a-z])|(?<![\d.])(\d{1,7})\s*번(?!째)",
+    re.I,
+)
+_NUMBER_BEFORE_STRATEGY = re.compile(r"(?<![\d./])(\d{1,7})\s*번\s*(?:전략|strateg)", re.I)
+_NUMBER_BEFORE_BACKTEST = re.compile(r"(?<![\d./])(\d{1,7})\s*번\s*(?:백테스트|back-?test)", re.I)
+_BACKTEST_TOKEN = re.compile(
+    r"(?:back-?test|백테스트)\s*(?:id\s*)?(?:#\s*)?([a-z0-9_\-]{1,40})(?![a-z0-9_\-])", re.I
+)
+_NOT_AN_ID = {
+    "results", "result", "list", "status", "for", "on", "of", "with", "the", "that", "this", "please",
+    "again", "it", "a", "an", "my", "me", "id", "ids", "history", "runs", "details", "detail", "report",
+    "now", "and", "is", "was", "from", "since", "to", "in", "using", "strategy", "pls", "one", "all",
+    "stats", "progress", "done", "s", "ing", "number", "no", "so", "by", "at",
+}  # fmt: skip
+
+# ---- counts --------------------------------------------------------------------------------------------
+_COUNT_WORDS: dict[str, int] = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "한": 1,
+    "하나": 1,
+    "두": 2,
+    "둘": 2,
+    "세": 3,
+    "셋": 3,
+    "네": 4,
+    "넷": 4,
+    "다섯": 5,
+}
+_COUNT = r"(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|다섯|하나|한|두|둘|세|셋|네|넷)"
+_LATEST_STRATEGIES = [
+    re.compile(
+        r"\b(?:last|latest|newest|most\s+recent|recent)\s+"
+        + _COUNT
+        + r"\s+(?:(?:saved|created|new)\s+)?strateg(?:y|ies)\b",
+        re.I,
+    ),
+    re.compile(
+        r"\b" + _COUNT + r"\s+(?:most\s+recent|latest|newest|last|recent)\s+(?:(?:saved|created)\s+)?strateg",
+        re.I,
+    ),
+    re.compile(
+        r"(?:최근|마지막|최신)(?:에|으로)?\s*(?:(?:만든|저장한|생성한|등록한)\s*)?"
+        + _COUNT
+        + r"\s*(?:개\s*)?(?:의\s*)?전략"
+    ),
+    re.compile(
+        r"(?:최근|마지막|최신)(?:에|으로)?\s*(?:(?:만든|저장한|생성한|등록한)\s*)?전략(?:들)?\s*"
+        + _COUNT
+        + r"\s*(?:개|가지)"
+    ),
+]
+_LIMIT = re.compile(
+    r"\b(?:last|latest|recent|top|first|bottom|best|worst)\s+(\d{1,3})\b(?!\s*(?:years?|months?|days?|"
+    r"weeks?|%))"
+    r"|(?<![\d.])(\d{1,3})\s+(?:(?:most\s+)?(?:recent|latest|last|best|worst|completed|failed|running|"
+    r"pending|cancell?ed)\s+)*"
+    r"(?:back-?tests|runs|results|jobs)\b|(?<![\d.])(\d{1,3})\s*개(?!월)",
+    re.I,
+)
+_BARS = re.compile(
+    r"\b(?:last|latest|recent|past)\s+(\d{1,3})\s+(?:daily\s+)?(?:bars|candles|rows|closes|prices|"
+    r"sessions|days|trading\s+days)\b"
+    r"|(?<![\d.])(\d{1,3})\s+(?:latest|last|most\s+recent)\s+(?:bars|candles|rows|closes|prices|days)\b"
+    r"|(?:최근|마지막)\s*(\d{1,3})\s*(?:개|봉|일|거래일)",
+    re.I,
+)
+
+_STATUSES: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "running",
+        re.compile(r"\brunning\b|in\s*progress|\bstill\s+going\b|실행\s*중|진행\s*중|돌아가(?:는|고)", re.I),
+    ),
+    ("failed", re.compile(r"\bfail(?:ed|ures?|ing)?\b|\berror(?:ed|s)?\b|\bbroken\b|실패|에러|오류", re.I)),
+    (
+        "completed",
+        re.compile(r"\bcompleted?\b|\bfinished\b|\bsucceeded\b|\bsuccessful\b|\bdone\b|완료|성공|끝난", re.I),
+    ),
+    ("pending", re.compile(r"\bpending\b|\bqueued\b|\bwaiting\b|대기", re.I)),
+    ("cancelled", re.compile(r"\bcancell?ed\b|취소(?:된|한|됐)", re.I)),
+]
+STABILITY_METRICS: tuple[str, ...] = ("volatility", "max_drawdown", "sharpe_ratio")
+PROFIT_METRICS: tuple[str, ...] = ("total_return", "cagr")
+_STABILITY = re.compile(
+    r"\bstab(?:le|ility)\b|\bstead(?:y|iest|ier)\b|\bsafe(?:st|r)?\b|\bleast\s+risky\b|"
+    r"\blowest\s+risk\b|\bless\s+risky\b"
+    r"|안정|안전|위험(?:이|도가)?\s*(?:가장\s*)?(?:적|낮)",
+    re.I,
+)
+_PROFIT = re.compile(
+    r"\bmost\s+profitable\b|\bprofitab(?:le|ility)\b|\b(?:best|highest)\s+returns?\b"
+    r"|\b(?:earn(?:s|ed)?|makes?|made)\s+(?:the\s+)?most(?:\s+money)?\b|\bmore\s+money\b"
+    r"|수익성|가장\s*수익|제일\s*수익|수익이?\s*(?:가장|제일)|(?:가장|제일)\s*많이\s*벌|더\s*많이\s*벌",
+    re.I,
+)
+
+# ---- tickers ---------------------------------------------------------------------------------------------
+_UPPER_TICKER = re.compile(r"(?<![A-Za-z0-9&^.])([A-Z]{1,5}(?:[.\-][A-Z]{1,4})?)(?![A-Za-z0-9&])")
+_SPECIAL_TICKER = re.compile(r"(?<![0-9a-z])(\d{6}\.[a-z]{2}|[a-z]{2,5}-usd|\^[a-z]{2,5})(?![0-9a-z])", re.I)
+_LOWER_AFTER = re.compile(
+    r"(?:\b(?:on|for|of|with|in|using|try)\s+)([a-z]{1,5})(?![a-z0-9])|"
+    r"(?<![a-z0-9])([a-z]{1,5})(?=\s*(?:에서|에|로|으로|의|도|는|은|를|을|이랑|랑)(?![가-힣]{2}))"
+)
+_NOT_TICKERS = {
+    "RSI", "SMA", "EMA", "MACD", "BB", "ID", "API", "AND", "OR", "ON", "FOR", "THE", "VS", "BY", "TO", "OF",
+    "IN", "A", "I", "IT", "MY", "ME", "MDD", "CAGR", "VAR", "CVAR", "JSON", "KST", "UTC", "LLM", "OK", "PM",
+    "AM", "ETF", "USD", "KRW", "AI", "HI", "RUN", "SHOW", "LIST", "TOP", "FROM", "NEW", "ALL", "DATA",
+    "BUY", "HOLD", "SELL", "YTD", "CSV", "HTML", "URL", "N", "NOW", "PNL", "ROI", "MA", "EOD", "OHLC",
+    "OHLCV", "USA", "US", "UK", "EU", "FYI", "ASAP", "PLS", "PLZ", "THX", "LOL", "BTW", "IPO", "CEO",
+    "WHAT", "HOW", "WHY", "WHO", "WHEN", "IS", "ARE", "DO", "DID", "GO", "NO", "YES", "AT", "AS", "BE",
+    "SO", "UP", "IF", "OUT", "OFF", "MAX", "MIN", "AVG", "STD", "DEV", "SD", "K", "X", "GET", "SET", "BT",
+    "HELP", "LONG", "SHORT", "ROC", "TP", "SL", "BPS", "BP", "Q", "H", "FY", "PLEASE", "WITH", "CAN", "YOU",
+    "AN", "BEST", "WORST", "STOP", "LOSS", "TEST", "CROSS", "OVER", "THEN", "THAN", "JUST", "ALSO", "TOO",
+    "NOT", "DONT", "SAME", "HODL", "DD", "ATR", "P", "L", "B", "S", "R", "E", "D", "VOL", "RF", "RFR",
+    "CACHE", "MEAN", "REV", "LAST", "NEXT", "OPEN", "CLOSE", "HIGH", "LOW", "DAY", "DAYS", "YEAR", "TRY",
+    "USE", "FAST", "SLOW", "SAVE", "MAKE", "DONE", "WIN", "RATE", "TOTAL", "RETURN", "KO_", "GOLDEN",
+    "DEATH", "SMA_", "OK_", "UPS", "NAME", "CALL", "VS_", "OKAY",
+}  # fmt: skip
+_COMMON_WORDS = {
+    "apply", "apple", "maple", "ample", "metal", "meat", "mate", "spot", "data", "date", "table", "total",
+    "tesla", "test", "tests", "taste", "these", "those", "there", "their", "where", "which", "while",
+    "what", "about", "above", "after", "again", "backs", "blank", "start", "stats", "state", "status",
+    "still", "store", "story", "strat", "since", "until", "using", "value", "worst", "years", "month",
+    "weeks", "today", "shows", "short", "longs", "sharp", "share", "range", "rates", "ratio", "reset",
+    "gains", "loses", "money", "model", "mode", "metric", "metrics", "amazing", "google", "netflix",
+    "nvidia", "amazon", "microsoft", "facebook", "please", "thanks", "ticker", "symbol", "market", "period",
+    "strategy", "strategies", "compare", "results", "result", "return", "returns", "window", "cancel",
+    "create", "backtest", "backtests", "simulate", "moving", "average", "averages", "momentum", "bollinger",
+    "breakout", "signal", "crossover", "commission", "slippage", "profit", "drawdown", "volatility",
+    "sharpe", "sortino", "calmar", "better", "latest", "recent", "running", "failed", "pending",
+    "completed", "another", "setting", "settings", "trend", "trader", "trading", "every", "world", "hello",
+    "would", "could", "should", "other", "first", "second", "third", "fifth", "march", "april", "june",
+    "july", "august", "october", "november", "december", "january", "february", "annual", "yearly",
+    "monthly", "daily", "weekly", "equity", "capital", "initial", "starting", "maximum",
+}  # fmt: skip
+
+
+@dataclass(slots=True)
+class SymbolHit:
+    symbol: str
+    typed: str
+    start: int
+    end: int
+    how: str  # ticker | company | lower | fuzzy | corrected
+
+
+@dataclass
+class StrategyReading:
+    config_type: str
+    config: dict[str, Any]  # the parameters stated (and presets), not the defaults
+    stated: dict[str, str] = field(default_factory=dict)  # field -> text typed
+    span: tuple[int, int] = (0, 0)
+    from_context: bool = False  # the type came from the session (labels only: "now with slow 100")
+
+
+@dataclass
+class Reading:
+    text: str  # normalised, original case
+    low: str
+    claims: Claims
+    numbers: list[Number]
+    period: Period
+    hex_ids: list[str] = field(default_factory=list)
+    backtest_ids: list[str] = field(default_factory=list)
+    strategy_ids: list[str] = field(default_factory=list)
+    generic_ids: list[str] = field(default_factory=list)
+    invalid_backtest_id: str | None = None
+    symbols: list[SymbolHit] = field(default_factory=list)
+    strategy: StrategyReading | None = None
+    strategy_types: list[str] = field(default_factory=list)  # every type named (ambiguity check)
+    settings: dict[str, Any] = field(default_factory=dict)
+    settings_stated: dict[str, str] = field(default_factory=dict)
+    metrics: list[str] = field(default_factory=list)
+    focus: list[str] = field(default_factory=list)
+    status: str | None = None
+    limit: int | None = None
+    latest_n: int | None = None
+    bars: int | None = None
+    issues: list[Issue] = field(default_factory=list)
+    unclaimed: list[Number] = field(default_factory=list)
+    strategy_names: list[str] = field(default_factory=list)
+    create_name: str | None = None
+    unpaired_labels: list[str] = field(default_factory=list)  # strong labels said without a number
+
+
+# ---- label <-> number pairing ----------------------------------------------------------------------------
+_GAP_LABEL_FIRST = re.compile(
+    r"^(?:\s|=|:|\(|\bof\b|\bis\b|\bat\b|\bto\b|\bas\b|\babout\b|\baround\b|\bset\s+to\b|\bwith\b|\bperiod\b|"
+    r"\bline\b|\blevel\b|\blevels\b|\bvalue\b|\bthreshold\b|\bequal\s+to\b|을|를|은|는|이|가|로|으로|값|값은|값을|"
+    r"이고|는\s*)*$",
+    re.I,
+)
+_GAP_NUMBER_FIRST = re.compile(
+    r"^(?:\s|-|\bday\b|\bdays\b|\bbar\b|\bbars\b|\bperiod\b|짜리|의|\bof\b|\bfor\b)*$", re.I
+)
+
+
+@dataclass(slots=True)
+class Label:
+    start: int
+    end: int
+    target: str  # "strategy:<field>", "strategy:<a>|<b>" (symmetric), "setting:<field>"
+    text: str
+    weak: bool
+
+
+def _pair(text: str, labels: list[Label], nums: list[Number]) -> dict[int, Number]:
+    """Pair labels with numbers (label index -> number): all label-first or all number-first, whichever
+    pairs more ("fast 10 slow 50" vs "bollinger 2 std 30 period"), then the rest the other way."""
+
+    def candidates(label_first: bool) -> dict[int, Number]:
+        taken: set[int] = set()
+        out: dict[int, Number] = {}
+        for i, label in enumerate(labels):
+            best = None
+            for k, num in enumerate(nums):
+                if k in taken:
+                    continue
+                if (
+                    label_first
+                    and num.start >= label.end
+                    and _GAP_LABEL_FIRST.match(text[label.end : num.start])
+                ):
+                    best = k
+                    break
+                if (
+                    not label_first
+                    and num.end <= label.start
+                    and _GAP_NUMBER_FIRST.match(text[num.end : label.start])
+                ):
+                    best = k
+            if best is not None:
+                # a number directly between two labels goes with the orientation chosen
+                taken.add(best)
+                out[i] = nums[best]
+        return out
+
+    first = candidates(True)
+    second = candidates(False)
+    chosen, other = (first, second) if len(first) >= len(second) else (second, first)
+    used = {id(n) for n in chosen.values()}
+    for i, num in other.items():
+        if i not in chosen and id(num) not in used:
+            chosen[i] = num
+            used.add(id(num))
+    return chosen
+
+
+# ---- reading ---------------------------------------------------------------------------------------------
+_STRATEGY_FILLER = re.compile(
+    r"^(?:\s|,|:|\(|\)|crossover|cross|strategy|전략|with|using|of|at|parameters?|params|settings?|크로스오버|크로스|"
+    r"전략으로|전략을|전략|을|를|로|으로|에|mean\s*reversion|reversion|system|signals?|indicator|band|bands|밴드|"
+    r"\bon\b|\bfor\b|\bperiods?\b|\bdays?\b|lines?|window|windows|parameters|values?|기준)*",
+    re.I,
+)
+_SEQ_SEP = r"\s*(?:/|,|-|~|:|\s|\band\b|&|과|와|랑|이랑|\)|\(|x)\s*"
+_ZERO_COSTS = [
+    (
+        re.compile(
+            r"\b(?:no|zero|without|w/o|free\s+of)\s+(?:commissions?|fees)\b|\bcommission[\s\-]*free\b|수수료\s*(?:없이|없는|무료|제로|0\s*으로)",
+            re.I,
+        ),
+        "commission",
+    ),
+    (
+        re.compile(r"\b(?:no|zero|without|w/o)\s+slippage\b|슬리피지\s*(?:없이|없는|제로)", re.I),
+        "slippage_bps",
+    ),
+    (
+        re.compile(
+            r"\b(?:no|zero|without|w/o)\s+(?:costs|trading\s+costs|transaction\s+costs|frictions?)\b|\bfrictionless\b|(?:거래\s*)?비용\s*(?:없이|없는|0)",
+            re.I,
+        ),
+        "both",
+    ),
+]
+_HALF_EQUITY = re.compile(
+    r"\b(?:half|50%)\s+(?:of\s+)?(?:my|the)?\s*(?:equity|capital|portfolio|account|cash|money)\b|"
+    r"자본의?\s*(?:절반|반)|절반(?:만|씩)?\s*(?:투자|매수|베팅)",
+    re.I,
+)
+_PERCENT_OF_EQUITY = re.compile(
+    r"^\s*(?:of\s+(?:my\s+|the\s+)?(?:equity|capital|portfolio|account|cash)|(?:position|sizing))", re.I
+)
+_PER_TRADE = re.compile(
+    r"^\s*(?:per|each|a|every)\s+(?:trade|order|position|entry)|^\s*(?:씩|매매당|거래당|건당|회당)", re.I
+)
+_EQUITY_PERCENT_KO = re.compile(r"(?:자본|자금|자산)(?:의|금의)?\s*$")
+
+
+def _find_symbols(reading: Reading, known: set[str] | None) -> None:
+    text, low, claims = reading.text, reading.low, reading.claims
+    universe = known if known is not None else set(lx.DEMO_SYMBOLS)
+    hits: list[SymbolHit] = []
+    for match in lx.COMPANY_WORDS.finditer(low):
+        start, end = match.span()
+        rest = low[end : end + 3]
+        if re.match(r"[가-힣]", rest) and not re.match(
+            r"(?:에서|에|로|으로|의|도|는|은|를|을|이랑|랑|과|와|하고|주|만|이)", rest
+        ):
+            continue
+        if not claims.free(start, end):
+            continue
+        symbol = (
+            lx.COMPANY_BY_NAME[re.sub(r"[\s\-_]+", "", match.group(0).lower())]
+            if re.sub(r"[\s\-_]+", "", match.group(0).lower()) in lx.COMPANY_BY_NAME
+            else lx.COMPANY_BY_NAME.get(squash(match.group(0)))
+        )
+        if symbol is None:
+            continue
+        hits.append(SymbolHit(symbol, text[start:end], start, end, "company"))
+        claims.claim(start, end, "symbol")
+    for match in _SPECIAL_TICKER.finditer(text):
+        if claims.free(*match.span(1)):
+            hits.append(SymbolHit(match.group(1).upper(), match.group(1), *match.span(1), "ticker"))
+            claims.claim(*match.span(1), "symbol")
+    upper_universe = {s.upper() for s in universe}
+    for match in re.finditer(r"(?<![A-Za-z0-9&^])([A-Za-z]{1,5}(?:\.[A-Za-z])?)(?![A-Za-z0-9&])", text):
+        word = match.group(1)
+        start, end = match.span(1)
+        if not claims.free(start, end):
+            continue
+        if word.upper() in upper_universe and (word.isupper() or word.lower() not in {"on", "it"}):
+            hits.append(SymbolHit(word.upper(), word, start, end, "ticker"))
+            claims.claim(start, end, "symbol")
+    for match in _UPPER_TICKER.finditer(text):
+        word = match.group(1)
+        start, end = match.span(1)
+        if not claims.free(start, end) or word in _NOT_TICKERS or squash(word) in lx.LEXICON_WORDS:
+            continue
+        if len(word) == 1 and word not in upper_universe:
+            continue
+        hits.append(SymbolHit(word, word, start, end, "ticker"))
+        claims.claim(start, end, "symbol")
+    if known is None and not hits:
+        for match in _LOWER_AFTER.finditer(low):
+            group = 1 if match.group(1) else 2
+            word = match.group(group)
+            start, end = match.span(group)
+            if (
+                not claims.free(start, end)
+                or word.upper() in _NOT_TICKERS
+                or squash(word) in lx.LEXICON_WORDS
+                or word in _COMMON_WORDS
+                or word in _LOWER_STOP
+            ):
+                continue
+            hits.append(SymbolHit(word.upper(), text[start:end], start, end, "lower"))
+            claims.claim(start, end, "symbol")
+            break
+    # Tickers checked against the store: an unknown one is corrected when exactly one known symbol is one
+    # edit away ("APPL" -> AAPL), else it is a question.
+    if known is not None:
+        checked: list[SymbolHit] = []
+        for hit in hits:
+            if hit.symbol in upper_universe or (hit.how == "company" and hit.symbol in upper_universe):
+                checked.append(hit)
+                continue
+            close = [
+                s
+                for s in upper_universe
+                if DamerauLevenshtein.distance(hit.symbol, s) <= 1 and len(s) == len(hit.symbol)
+            ]
+            if len(close) == 1 and hit.how != "lower":
+                checked.append(SymbolHit(close[0], hit.typed, hit.start, hit.end, "corrected"))
+            elif hit.how == "company":
+                reading.issues.append(
+                    Issue(
+                        "symbol",
+                        "invalid",
+                        hit.typed,
+                        "it is not in the market-data store",
+                        "시세 저장소에 없는 종목이에요",
+                    )
+                )
+            else:
+                reading.issues.append(
+                    Issue(
+                        "symbol",
+                        "invalid",
+                        hit.typed,
+                        "unknown symbol; the store has " + ", ".join(sorted(upper_universe)[:20]),
+                        "알 수 없는 종목이에요. 가능한 종목: " + ", ".join(sorted(upper_universe)[:20]),
+                    )
+                )
+        hits = checked
+    if not hits:
+        hits = _fuzzy_company(reading, universe)
+    reading.symbols = sorted(hits, key=lambda h: h.start)
+
+
+_LOWER_STOP = {
+    "it", "the", "my", "me", "a", "all", "that", "this", "same", "them", "data", "price", "bars", "us",
+    "each", "both", "those", "these", "one", "two", "three", "sharp", "mine", "four", "five", "any", "some",
+    "more", "less", "now", "then", "daily", "which", "what", "you", "your", "our", "his", "her", "an",
+    "time", "free", "costs", "cost", "fees", "fee", "top", "best", "worst", "risk", "years", "year", "days",
+    "weeks", "ytd", "q", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    "there", "last", "past", "recent", "next", "full", "whole", "close", "open", "cash", "equity", "name",
+    "sharpe",
+}  # fmt: skip
+_FUZZY_TARGETS: dict[str, str] = {
+    name: sym for sym, names in lx.COMPANY_NAMES.items() for name in names if re.fullmatch(r"[a-z]{5,}", name)
+}
+
+
+def _fuzzy_company(reading: Reading, universe: set[str]) -> list[SymbolHit]:
+    """Typo tolerance for company names ("nvidai", "microsft", "amazn"): one edit (two for long names)."""
+    for match in re.finditer(r"(?<![a-z0-9])([a-z]{4,12})(?![a-z0-9])", reading.low):
+        word = match.group(1)
+        if word in _COMMON_WORDS or word in lx.LEXICON_WORDS or not reading.claims.free(*match.span(1)):
+            continue
+        best: tuple[int, str] | None = None
+        for name, symbol in _FUZZY_TARGETS.items():
+            limit = 1 if len(name) <= 6 else 2
+            distance = DamerauLevenshtein.distance(word, name, score_cutoff=limit)
+            if distance <= limit and (best is None or distance < best[0]):
+                best = (distance, symbol)
+        if best is not None and best[1] in {s.upper() for s in universe} | set(lx.DEMO_SYMBOLS):
+            reading.claims.claim(*match.span(1), "symbol")
+            return [SymbolHit(best[1], word, *match.span(1), "fuzzy")]
+    return []
+
+
+def _strategy_names(reading: Reading, context_type: str | None) -> None:
+    low, claims = reading.low, reading.claims
+    mentions: list[tuple[int, int, str, str, str]] = []  # start, end, type, kind, squashed phrase
+    for match in lx.STRATEGY_NAMES.finditer(low):
+        start, end = match.span()
+        if not claims.free(start, end):
+            continue
+        key = squash(match.group(0))
+        config_type, kind = lx.STRATEGY_NAME_KIND[key]
+        mentions.append((start, end, config_type, kind, key))
+    strong = [m for m in mentions if m[3] != "weak"]
+    chosen = strong or mentions
+    if not chosen:
+        if context_type is not None:
+            reading.strategy = StrategyReading(context_type, {}, from_context=True)
+        return
+    reading.strategy_types = list(dict.fromkeys(m[2] for m in chosen))
+    start, end, config_type, kind, key = chosen[0]
+    config: dict[str, Any] = {}
+    stated: dict[str, str] = {}
+    if kind == "preset":
+        config.update(lx.PRESETS[key])
+        stated.update({name: reading.text[start:end] for name in lx.PRESETS[key]})
+    # the name spans of the chosen type (several mentions of one type are one mention)
+    last_end = max(m[1] for m in chosen if m[2] == config_type)
+    for m in chosen:
+        if m[2] == config_type:
+            claims.claim(m[0], m[1], "strategy")
+    reading.strategy = StrategyReading(config_type, config, stated, (start, last_end))
+
+
+def _labels(reading: Reading) -> list[Label]:
+    low, claims = reading.low, reading.claims
+    labels: list[Label] = []
+    for match in lx.SETTING_LABELS.finditer(low):
+        if claims.free(*match.span()):
+            key = squash(match.group(0))
+            labels.append(
+                Label(
+                    *match.span(),
+                    "setting:" + lx.SETTING_LABEL_TARGET[key],
+                    match.group(0),
+                    key in lx.WEAK_LABELS,
+                )
+            )
+    if reading.strategy is not None:
+        words = lx.STRATEGIES[reading.strategy.config_type]
+        if words.labels is not None:
+            for match in words.labels.finditer(low):
+                start, end = match.span()
+                overlapping = [lab for lab in labels if not (end <= lab.start or start >= lab.end)]
+                if not claims.free(start, end) and claims.owner(start, end) != "strategy":
+                    continue
+                key = squash(match.group(0))
+                target = words.label_target.get(key)
+                if target is None:
+                    continue
+                if overlapping:
+                    if all(lab.weak for lab in overlapping) and key not in lx.WEAK_LABELS:
+                        labels = [lab for lab in labels if lab not in overlapping]
+                    else:
+                        continue
+                labels.append(
+                    Label(start, end, "strategy:" + "|".join(target), match.group(0), key in lx.WEAK_LABELS)
+                )
+    labels.sort(key=lambda lab: lab.start)
+    return labels
+
+
+def _fraction(num: Number, *, bare_max: float) -> float | None:
+    """A fraction from "2%" (0.02), "10bps" (0.001) or a bare number below ``bare_max``; None = ambiguous."""
+    if num.unit == "%":
+        return num.value / 100
+    if num.unit == "bps":
+        return num.value / 10_000
+    if num.unit:
+        return None
+    if abs(num.value) < bare_max:
+        return num.value
+    return None
+
+
+def _setting_value(name: str, num: Number, reading: Reading) -> Any:
+    chat = lx.SETTINGS[name].chat
+    if chat.unit == "cash":
+        if num.unit in ("%", "bps", "day", "year", "month", "week", "bar"):
+            reading.issues.append(
+                Issue(f"settings.{name}", "invalid", num.text, "an amount of cash", "금액이어야 해요")
+            )
+            return None
+        return num.scaled
+    if chat.unit == "bps":
+        if num.unit == "%":
+            return round(num.value * 100, 10)
+        if num.unit in ("bps", ""):
+            return num.value
+        return None
+    if chat.unit == "percent":
+        if num.unit == "%" or (num.unit == "" and num.value >= 1):
+            return num.value
+        reading.issues.append(
+            Issue(
+                f"settings.{name}",
+                "ambiguous",
+                num.text,
+                "a percent, e.g. 5%",
+                "퍼센트로 알려주세요 (예: 5%)",
+            )
+        )
+        return None
+    if chat.unit == "fraction":
+        bare_max = {"commission": 0.01, "risk_free_rate": 0.2, "size": 1.0000001}.get(name, 1.0)
+        value = _fraction(num, bare_max=bare_max)
+        if value is None and name == "risk_free_rate" and num.unit == "" and 1 <= num.value < 100:
+            value = num.value / 100  # "risk-free 2" is 2 %
+        if value is None:
+            reading.issues.append(
+                Issue(
+                    f"settings.{name}",
+                    "ambiguous",
+                    num.text,
+                    "a percent, e.g. 0.1%",
+                    "퍼센트로 알려주세요 (예: 0.1%)",
+                )
+            )
+        return value
+    return None
+
+
+def _param_value(words: lx.StrategyWords, name: str, num: Number, reading: Reading) -> Any:
+    if name in words.chat.fraction_fields:
+        if num.unit == "%":
+            return num.value / 100
+        if num.unit == "" and abs(num.value) >= 1:
+            return num.value / 100
+        if num.unit == "":
+            return num.value
+        return None
+    if num.unit not in ("", "day", "bar") and not (num.unit == "x" and name == "num_std"):
+        reading.issues.append(
+            Issue(
+                f"strategy_config.{name}",
+                "invalid",
+                num.text,
+                "a plain number of bars",
+                "봉 개수(숫자)여야 해요",
+            )
+        )
+        return None
+    if name in words.integer_fields:
+        if not float(num.value).is_integer():
+            reading.issues.append(
+                Issue(f"strategy_config.{name}", "invalid", num.text, "a whole number", "정수여야 해요")
+            )
+            return None
+        return int(num.value)
+    if words.defaults.get(name) is not None and isinstance(words.defaults[name], float) and name == "num_std":
+        return float(num.value)
+    return num.as_typed()
+
+
+def read(text: str, today: date, *, known_symbols: set[str] | None, context_type: str | None) -> Reading:
+    from quantops.chat.planner.text import normalise
+
+    text = normalise(text)
+    low = text.lower()
+    claims = Claims()
+    reading = Reading(text, low, claims, [], Period())
+    # 0. quoted text is a name, never numbers to read ('create strategy sma 10/50 named "sma 10/50 v2"')
+    for match in re.finditer(r"[\"“‘「]([^\"”’」]{1,100})[\"”’」]|(?<![a-z])'([^']{1,100})'(?![a-z])", text):
+        claims.claim(*match.span(), "name")
+    # 1. resource ids (hex), before anything reads their digits
+    for match in _HEX_ID.finditer(low):
+        if re.fullmatch(r"(?:19|20)\d{6}", match.group(0)):
+            continue
+        before = low[max(0, match.start() - 24) : match.start()]
+        if re.search(
+            r"(?:strateg(?:y|ies)|전략)\s*(?:ids?\s*)?(?:#\s*)?$|(?:strateg(?:y|ies)|"
+            r"전략)\s*(?:ids?\s*)?\S+\s*(?:,|and|&|vs\.?|과|와|이랑|랑|하고)\s*$",
+            before,
+            re.I,
+        ):
+            reading.strategy_ids.append(match.group(0))
+        else:
+            reading.hex_ids.append(match.group(0))
+        claims.claim(*match.span(), "id")
+    # 2. choice settings ("long/short", "fill at close") and zero costs
+    for match in lx.SETTING_VALUES.finditer(low):
+        if claims.free(*match.span()):
+            name, value = lx.SETTING_VALUE_TARGET[squash(match.group(0))]
+            reading.settings[name] = True if value == "true" else value
+            reading.settings_stated[name] = match.group(0)
+            claims.claim(*match.span(), "setting")
+    for pattern, name in _ZERO_COSTS:
+        for match in pattern.finditer(low):
+            if claims.free(*match.span()):
+                for field_name in ("commission", "slippage_bps") if name == "both" else (name,):
+                    reading.settings[field_name] = 0.0
+                    reading.settings_stated[field_name] = match.group(0)
+                claims.claim(*match.span(), "setting")
+    # 3. setting labels are found before metric words ("take profit" is not the metric "profit")
+    setting_label_spans = [
+        m.span() for m in lx.SETTING_LABELS.finditer(low) if squash(m.group(0)) not in lx.WEAK_LABELS
+    ]
+    for match in lx.METRIC_WORDS.finditer(low):
+        span = match.span()
+        if not claims.free(*span) or any(not (span[1] <= a or span[0] >= b) for a, b in setting_label_spans):
+            continue
+        key = lx.METRIC_BY_SYNONYM[squash(match.group(0))]
+        if key not in reading.metrics:
+            reading.metrics.append(key)
+        claims.claim(*span, "metric")
+    # "annual return" is CAGR only; keep total_return only when named on its own
+    both = "cagr" in reading.metrics and "total_return" in reading.metrics
+    if both and not re.search(r"total\s*return|총\s*수익|누적", low):
+        reading.metrics.remove("total_return")
+    if _STABILITY.search(low):
+        reading.focus = list(STABILITY_METRICS)
+    elif _PROFIT.search(low):
+        reading.focus = list(PROFIT_METRICS)
+    # 4. counts: "my last three strategies", "last 5 backtests", "last 20 bars"
+    for pattern in _LATEST_STRATEGIES:
+        match = pattern.search(low)
+        if match:
+            word = match.group(1)
+            reading.latest_n = int(word) if word.isdigit() else _COUNT_WORDS[word]
+            claims.claim(*match.span(1), "count")
+            break
+    match = _BARS.search(low)
+    if match:
+        group = next(i for i in (1, 2, 3) if match.group(i))
+        reading.bars = int(match.group(group))
+    # 5. the period
+    reading.period = read_period(low, today, claims)
+    if reading.bars is not None and not reading.period.relative_days:
+        reading.bars = (
+            reading.bars
+            if re.search(r"bars|candles|rows|closes|prices|sessions|개|봉", match.group(0) if match else "")
+            else None
+        )
+    for match in _LIMIT.finditer(low):
+        group = next(i for i in (1, 2, 3) if match.group(i))
+        if claims.free(*match.span(group)) and reading.latest_n is None:
+            reading.limit = int(match.group(group))
+            claims.claim(*match.span(group), "count")
+            break
+    for status, pattern in _STATUSES:
+        if pattern.search(low):
+            reading.status = status
+            break
+    # 6. strategy names (before tickers: "RSI" is no ticker), then tickers
+    _strategy_names(reading, context_type)
+    _find_symbols(reading, known_symbols)
+    # 7. marked ids: "backtest 12", "strategy 7", "#31", "12번"
+    _read_ids(reading)
+    # 8. labelled numbers, then positional strategy numbers
+    reading.numbers = [n for n in numbers(text) if claims.free(n.start, n.end)]
+    _read_labelled(reading)
+    _read_positional(reading)
+    _read_sizing(reading)
+    if reading.strategy is not None and not reading.strategy.from_context:
+        _validate_strategy(reading)
+    reading.unclaimed = [n for n in reading.numbers if claims.free(n.start, n.end)]
+    _read_names(reading)
+    return reading
+
+
+def _read_ids(reading: Reading) -> None:
+    low, claims = reading.low, reading.claims
+
+    def take(match: re.Match[str], target: list[str]) -> None:
+        group = next(i for i in range(1, (match.lastindex or 0) + 1) if match.group(i))
+        value = match.group(group)
+        span = match.span(group)
+        if re.fullmatch(r"(?:19|20)\d{2}", value) or not claims.free(*span):
+            return
+        if value not in target:
+            target.append(value)
+        claims.claim(*span, "id")
+
+    for match in _STRATEGY_MARK.finditer(low):
+        take(match, reading.strategy_ids)
+        # "strategies 3, 5 and 7": the numbers that follow the first
+        rest = re.match(
+            r"((?:\s*(?:번)?\s*(?:,|and|&|과|와|하고|이랑|랑|및|vs\.?|or|또는)\s*#?\s*\d{1,7})+)",
+            low[match.end() :],
+        )
+        if rest:
+            for num in re.finditer(r"\d{1,7}", rest.group(1)):
+                span = (match.end() + num.start(), match.end() + num.end())
+                if claims.free(*span):
+                    reading.strategy_ids.append(num.group(0))
+                    claims.claim(*span, "id")
+    for match in _NUMBER_BEFORE_STRATEGY.finditer(low):
+        take(match, reading.strategy_ids)
+    for match in _BACKTEST_MARK.finditer(low):
+        take(match, reading.backtest_ids)
+    for match in _NUMBER_BEFORE_BACKTEST.finditer(low):
+        take(match, reading.backtest_ids)
+    for match in _GENERIC_MARK.finditer(low):
+        take(match, reading.generic_ids)
+    if not reading.backtest_ids and not reading.hex_ids:
+        for match in _BACKTEST_TOKEN.finditer(low):
+            token = match.group(1)
+            span = match.span(1)
+            if token in _NOT_AN_ID or not claims.free(*span) or re.fullmatch(r"s|ing|ed|er", token):
+                continue
+            if (
+                token.isdigit()
+                or squash(token) in lx.LEXICON_WORDS
+                or token.upper() in {h.symbol for h in reading.symbols}
+            ):
+                continue
+            reading.invalid_backtest_id = token
+            claims.claim(*span, "id")
+            break
+
+
+def _read_labelled(reading: Reading) -> None:
+    labels = _labels(reading)
+    nums = [n for n in reading.numbers if reading.claims.free(n.start, n.end)]
+    pairs = _pair(reading.low, labels, nums)
+    strategy = reading.strategy
+    words = lx.STRATEGIES[strategy.config_type] if strategy is not None else None
+    for i, label in enumerate(labels):
+        num = pairs.get(i)
+        kind, _, target = label.target.partition(":")
+        if num is None:
+            if not label.weak:
+                reading.unpaired_labels.append(label.target)
+            continue
+        reading.claims.claim(label.start, label.end, "label")
+        reading.claims.claim(num.start, num.end, "label")
+        if kind == "setting":
+            value = _setting_value(target, num, reading)
+            if value is not None:
+                reading.settings[target] = value
+                reading.settings_stated[target] = num.text
+        elif strategy is not None and words is not None:
+            fields = target.split("|")
+            value = _param_value(words, fields[0], num, reading)
+            if value is None:
+                continue
+            strategy.config[fields[0]] = value
+            strategy.stated[fields[0]] = num.text
+            if len(fields) == 2:  # "threshold 5%": +0.05 / -0.05
+                strategy.config[fields[1]] = -abs(value)
+                strategy.stated[fields[1]] = num.text
+
+
+def _read_positional(reading: Reading) -> None:
+    strategy = reading.strategy
+    if strategy is None or strategy.from_context:
+        return
+    words = lx.STRATEGIES[strategy.config_type]
+    remaining = [name for name in words.fields if name not in strategy.stated]
+    if not remaining:
+        return
+    low, claims = reading.low, reading.claims
+    free = [n for n in reading.numbers if claims.free(n.start, n.end)]
+    if not free:
+        return
+
+    def sequence_from(pos: int) -> list[Number]:
+        seq: list[Number] = []
+        for num in free:
+            if num.start < pos:
+                continue
+            gap = low[pos : num.start]
+            pattern = _STRATEGY_FILLER if not seq else re.compile(r"^" + _SEQ_SEP + r"$|^\s*\)?\s*$", re.I)
+            ok = (
+                (pattern.fullmatch(gap) is not None) if seq else (_STRATEGY_FILLER.fullmatch(gap) is not None)
+            )
+            if not ok:
+                break
+            seq.append(num)
+            pos = num.end
+        return seq
+
+    def sequence_before(pos: int) -> list[Number]:
+        seq: list[Number] = []
+        for num in reversed(free):
+            if num.end > pos:
+                continue
+            gap = low[num.end : pos]
+            allowed = (
+                r"^(?:\s|-|\ba\b|\ban\b|\bday\b|\bdays\b|\bbars?\b|\bperiod\b)*$"
+                if not seq
+                else r"^" + _SEQ_SEP + r"$"
+            )
+            if not re.match(allowed, gap, re.I):
+                break
+            seq.insert(0, num)
+            pos = num.start
+        return seq
+
+    start, end = strategy.span
+    seq = sequence_from(end)
+    if not seq:
+        # "sma crossover aapl 50/200": numbers after the ticker that follows the name
+        for hit in reading.symbols:
+            if hit.start >= end and _STRATEGY_FILLER.fullmatch(low[end : hit.start]) is not None:
+                seq = sequence_from(hit.end)
+                break
+    if not seq:
+        seq = sequence_before(start)
+    if not seq:
+        return
+    separators = [low[a.end : b.start].strip() for a, b in itertools.pairwise(seq)]
+    targets = remaining
+    if (
+        words.chat.slash_pair
+        and len(seq) == 2
+        and separators == ["/"]
+        and set(words.chat.slash_pair) <= set(remaining)
+    ):
+        targets = list(words.chat.slash_pair)
+    for name, num in zip(targets, seq, strict=False):
+        value = _param_value(words, name, num, reading)
+        claims.claim(num.start, num.end, "strategy")
+        if value is None:
+            continue
+        strategy.config[name] = value
+        strategy.stated[name] = num.text
+
+
+def _read_sizing(reading: Reading) -> None:
+    low, claims = reading.low, reading.claims
+    match = _HALF_EQUITY.search(low)
+    if match and claims.free(*match.span()):
+        reading.settings["size"] = 0.5
+        reading.settings_stated["size"] = match.group(0)
+        claims.claim(*match.span(), "setting")
+    for num in reading.numbers:
+        if not claims.free(num.start, num.end):
+            continue
+        after = low[num.end : num.end + 30]
+        before = low[max(0, num.start - 12) : num.start]
+        if num.unit == "%" and (_PERCENT_OF_EQUITY.match(after) or _EQUITY_PERCENT_KO.search(before)):
+            reading.settings["size"] = num.value / 100
+            reading.settings_stated["size"] = num.text
+            claims.claim(num.start, num.end, "setting")
+        elif num.unit == "share" or (num.unit == "주" and not re.match(r"\s*(?:간|동안)", after)):
+            reading.settings["size_type"] = "units"
+            reading.settings["size"] = num.value
+            reading.settings_stated["size"] = reading.settings_stated["size_type"] = num.text
+            claims.claim(num.start, num.end, "setting")
+        elif (
+            num.currency or num.unit in ("dollar", "원", "만", "천만", "백만", "억", "k")
+        ) and _PER_TRADE.match(after):
+            reading.settings["size_type"] = "cash"
+            reading.settings["size"] = num.scaled
+            reading.settings_stated["size"] = reading.settings_stated["size_type"] = num.text
+            claims.claim(num.start, num.end, "setting")
+
+
+def _validate_strategy(reading: Reading) -> None:
+    strategy = reading.strategy
+    assert strategy is not None
+    words = lx.STRATEGIES[strategy.config_type]
+    try:
+        words.model.model_validate({"config_type": strategy.config_type, **strategy.config})
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            name = str(error["loc"][0]) if error["loc"] else "config"
+            if name not in words.fields:
+                continue
+            typed = strategy.stated.get(name)
+            if typed is None:
+                # the rule compares two fields: blame the one the user typed
+                others = [n for n in words.fields if n in strategy.stated]
+                name = others[-1] if others else name
+                typed = strategy.stated.get(name)
+            reading.issues.append(
+                Issue(
+                    f"strategy_config.{name}",
+                    "invalid",
+                    typed,
+                    _rule_en(words, name, error["msg"]),
+                    _rule_ko(words, name),
+                )
+            )
+
+
+def _rule_en(words: lx.StrategyWords, name: str, message: str) -> str:
+    return f"{message} ({_bounds(words, name)})"
+
+
+def _bounds(words: lx.StrategyWords, name: str) -> str:
+    info = words.model.model_fields[name]
+    parts = []
+    for meta in info.metadata:
+        for attr, sign in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
+            value = getattr(meta, attr, None)
+            if value is not None:
+                parts.append(f"{sign} {value:g}")
+    kind = "integer" if name in words.integer_fields else "number"
+    return f"{name}: {kind} " + " and ".join(parts) + f", default {words.defaults[name]}"
+
+
+def _rule_ko(words: lx.StrategyWords, name: str) -> str:
+    return (
+        _bounds(words, name)
+        .replace("integer", "정수")
+        .replace("number", "숫자")
+        .replace(" and ", ", ")
+        .replace("default", "기본값")
+    )
+
+
+_COMPARE_HEAD = re.compile(r"\b(?:compare|rank)\b\s*(?:strategies\s+|the\s+strategies\s+)?(.+)$", re.I)
+_COMPARE_TAIL_KO = re.compile(r"^(.+?)\s*(?:을|를)?\s*(?:전략\s*)?(?:들\s*)?(?:을|를)?\s*비교")
+_NAME_CUT = re.compile(
+    r"\s+(?:by|on|using|in\s+terms\s+of|for|over|from|since|between|during|with\s+respect|—|-{1,2}\s|"
+    r"which|based)\b.*$|[?.!—].*$|\s+(?:기준|으로|로\s).*$",
+    re.I,
+)
+_NAME_SPLIT = re.compile(
+    r"\s*(?:,|\band\b|\bvs\.?\b|\bversus\b|&|\bwith\b|이랑|랑|하고|과\s|와\s|\s및\s)\s*", re.I
+)
+
+
+def _read_names(reading: Reading) -> None:
+    """Names of saved strategies ("compare MeanRev and SMA 10/50") and the name of a new one."""
+    text = reading.text
+    head = _COMPARE_HEAD.search(text)
+    fragment = None
+    if head:
+        fragment = _NAME_CUT.sub("", head.group(1))
+    else:
+        tail = _COMPARE_TAIL_KO.search(text)
+        if tail:
+            fragment = tail.group(1)
+    if fragment:
+        parts = [p.strip(" '\"“”") for p in _NAME_SPLIT.split(fragment) if p and p.strip(" '\"")]
+        parts = [re.sub(r"(?:을|를|은|는|이|가)$", "", p).strip() for p in parts]
+        ok = [
+            p
+            for p in parts
+            if p
+            and not re.fullmatch(
+                r"#?\s*[0-9a-f]{1,32}(?:\s*번)?|(?:my|the|them|these|those|strategies|전략들?)", p, re.I
+            )
+            and not re.search(
+                r"\b(?:last|latest|recent|newest)\b|최근|마지막|\bmy\s+\w+\s+strategies\b|\bthem\b|\bagain\b|\bit\b",
+                p,
+                re.I,
+            )
+        ]
+        if len(ok) >= 2 and len(ok) == len(parts):
+            reading.strategy_names = ok[:5]
+    quoted = re.search(r"[\"'“‘「]([^\"'”’」]{1,100})[\"'”’」]", text)
+    if quoted:
+        reading.create_name = quoted.group(1).strip()
+        return
+    named = re.search(
+        r"\b(?:named|called|name\s*(?:it|:|=)|as)\s+([\w\- /]{1,60}?)(?:\s+(?:with|using|on|and)\b|[.,!?]|$)",
+        text,
+        re.I,
+    )
+    if named and not re.fullmatch(r"(?:a|an|the|my)\b.*", named.group(1), re.I):
+        reading.create_name = named.group(1).strip()
+        return
+    korean = re.search(
+        r"이름(?:은|을|:)?\s*([\w\-]{1,60}?)(?:\s*(?:으로|로|이라고|라고))?(?:\s|$|[.,!?])", text
+    )
+    if korean:
+        reading.create_name = korean.group(1).strip()
+        return
+    korean_suffix = re.search(r"([\w\-]{1,60}?)(?:이라는|라는)\s*이름", text)
+    if korean_suffix:
+        reading.create_name = korean_suffix.group(1).strip()
+
+
+ALL_METRIC_WORDS = alternation([s for m in lx.METRICS for s in m.synonyms])

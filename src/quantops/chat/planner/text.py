@@ -1,0 +1,171 @@
+"""Text normalisation, number tokens and span claims shared by the recognisers.
+
+Every recogniser claims the character spans it reads (``Claims``), so a number taken by one (a year of
+a period, a commission) cannot be read again by another (a strategy parameter); numbers nobody claimed
+are reported to the user instead of being dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+# One pass of NFKC plus the dashes/tildes people type; the length of the text is kept where possible.
+_TRANSLATE = str.maketrans(
+    {"–": "-", "—": "-", "−": "-", "～": "~", "〜": "~", "“": '"', "”": '"', "‘": "'", "’": "'"}
+)
+
+
+def normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).translate(_TRANSLATE).strip()
+
+
+def phrase_pattern(phrase: str) -> str:
+    """A regex for a lexicon phrase: any spacing/hyphen/underscore between its words (none in Korean),
+    latin words not glued to other latin letters or digits."""
+    parts = [re.escape(part) for part in re.split(r"[\s_\-]+", phrase.strip().lower()) if part]
+    body = r"[\s\-_]*".join(parts)
+    if re.match(r"[a-z0-9]", phrase.strip(), re.I):
+        body = r"(?<![a-z0-9])" + body
+    if re.search(r"[a-z0-9]$", phrase.strip(), re.I):
+        body = body + r"(?![a-z0-9])"
+    return body
+
+
+def squash(phrase: str) -> str:
+    return re.sub(r"[\s\-_]+", "", phrase.lower())
+
+
+def alternation(phrases: list[str] | tuple[str, ...] | set[str]) -> re.Pattern[str]:
+    """One regex matching any of ``phrases`` (longest first), case-insensitive."""
+    unique = sorted({p.lower() for p in phrases if p.strip()}, key=lambda p: (-len(squash(p)), p))
+    return re.compile("|".join(f"(?:{phrase_pattern(p)})" for p in unique), re.I)
+
+
+_UNIT = (
+    r"%|퍼센트|프로|bps|bp|basis\s*points?|k|mm|m|million|thousand|천만\s*원?|백만\s*원?|만\s*원?|억\s*원?|"
+    r"천\s*원?|원|달러|불|dollars?|usd|trading\s*days?|days?|bars?|candles?|일|봉|개월|months?|weeks?|주일|주|"
+    r"년|years?|yrs?|개|번째|번|shares?|x|배"
+)
+NUMBER = re.compile(
+    r"(?P<sign>(?<![\w.\-/~])-(?=\d|\.\d))?(?P<cur>\$|₩)?\s?"
+    r"(?P<num>(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])\d+(?:\.\d+)?|(?<![\w.])\.\d+)"
+    r"(?:\s?(?P<unit>" + _UNIT + r"))?(?![a-z0-9])",
+    re.I,
+)
+_MULTIPLIERS = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mm": 1e6,
+    "million": 1e6,
+    "천": 1e3,
+    "만": 1e4,
+    "백만": 1e6,
+    "천만": 1e7,
+    "억": 1e8,
+}
+
+
+@dataclass(slots=True)
+class Number:
+    start: int
+    end: int
+    value: float
+    text: str  # as typed, unit included
+    unit: (
+        str  # normalised: "", "%", "bps", "k", "만", "day", "year", "month", "week", "개", "번", "share", ...
+    )
+    integral: bool  # typed without a decimal point
+    currency: bool
+
+    @property
+    def scaled(self) -> float:
+        """The value with a size multiplier applied (10k -> 10000, 1억 -> 1e8)."""
+        return self.value * _MULTIPLIERS.get(self.unit, 1.0)
+
+    def as_typed(self) -> int | float:
+        return int(self.value) if self.integral and float(self.value).is_integer() else self.value
+
+
+def _unit_name(raw: str | None) -> str:
+    if not raw:
+        return ""
+    unit = re.sub(r"\s+", "", raw.lower())
+    unit = re.sub(r"원$", "", unit) or "원"
+    table = {
+        "퍼센트": "%",
+        "프로": "%",
+        "bp": "bps",
+        "basispoint": "bps",
+        "basispoints": "bps",
+        "tradingday": "day",
+        "tradingdays": "day",
+        "days": "day",
+        "일": "day",
+        "bars": "bar",
+        "봉": "bar",
+        "candle": "bar",
+        "candles": "bar",
+        "months": "month",
+        "개월": "month",
+        "weeks": "week",
+        "주일": "week",
+        "years": "year",
+        "yrs": "year",
+        "yr": "year",
+        "년": "year",
+        "shares": "share",
+        "dollars": "dollar",
+        "usd": "dollar",
+        "달러": "dollar",
+        "불": "dollar",
+        "배": "x",
+        "번째": "번",
+    }
+    return table.get(unit, unit)
+
+
+def numbers(text: str) -> list[Number]:
+    found: list[Number] = []
+    for match in NUMBER.finditer(text):
+        raw = match.group("num").replace(",", "")
+        value = float(raw)
+        if match.group("sign"):
+            value = -value
+        unit = _unit_name(match.group("unit"))
+        start = match.start("sign") if match.group("sign") else match.start("num")
+        if match.group("cur"):
+            start = match.start("cur")
+        found.append(
+            Number(
+                start,
+                match.end(),
+                value,
+                text[start : match.end()].strip(),
+                unit,
+                "." not in raw,
+                bool(match.group("cur")),
+            )
+        )
+    return found
+
+
+@dataclass
+class Claims:
+    """Character spans already read by some recogniser."""
+
+    spans: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def free(self, start: int, end: int) -> bool:
+        return all(end <= a or start >= b for a, b, _ in self.spans)
+
+    def claim(self, start: int, end: int, owner: str) -> None:
+        self.spans.append((start, end, owner))
+
+    def owner(self, start: int, end: int) -> str | None:
+        for a, b, who in self.spans:
+            if not (end <= a or start >= b):
+                return who
+        return None
