@@ -21,7 +21,7 @@ from quantops.api.middleware import BodySizeLimit, install_log_redaction
 from quantops.api.routers import backtests, events, health, market_data, strategies, users
 from quantops.config import Settings, get_settings
 from quantops.services.container import Container, build_container
-from quantops.services.errors import ServiceError, ValidationFailed
+from quantops.services.errors import ServiceError, ValidationFailed, validation_details
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,7 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Same shape as FastAPI's default, without echoing the (possibly huge) input back.
-        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return JSONResponse({"detail": errors}, status_code=422)
+        return JSONResponse({"detail": validation_details(exc)}, status_code=422)
 
     for router in routers if routers is not None else CORE_ROUTERS:
         app.include_router(router)

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ValidationError
 
 from quantops.chat.schemas import ChatResponse
-from quantops.services.errors import ServiceError, ValidationFailed
+from quantops.services.errors import ServiceError, ValidationFailed, validation_details
 
 EventType = Literal["progress", "chunk", "done", "error"]
 
@@ -95,8 +95,7 @@ class ErrorEvent:
     @classmethod
     def from_validation_error(cls, exc: ValidationError) -> ErrorEvent:
         """A bad request frame: the first errors, shaped like FastAPI's (no input echoed back)."""
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()[:5]]
-        return cls(errors, 422)
+        return cls(validation_details(exc, 5), 422)
 
 
 ChatEvent = ProgressEvent | ChunkEvent | DoneEvent | ErrorEvent

@@ -493,10 +493,9 @@ class ChatService:
         try:
             create = BacktestCreate.model_validate(body)
         except ValidationError as exc:
-            error = exc.errors()[0]
-            loc = ".".join(str(p) for p in error["loc"]) or "strategy_config"
-            field_name = loc if loc in ("symbol", "start", "end") else f"strategy_config.{loc}".rstrip(".")
-            raise ValidationFailed(field_name, error["type"], f"{field_name}: {error['msg']}") from exc
+            raise ValidationFailed.from_pydantic(
+                exc, "strategy_config", unprefixed=("symbol", "start", "end"), field_in_message=True
+            ) from exc
         out = await self.container.backtests.submit(user, create)
         return AutoBacktestResponse(
             backtest_id=out.id,

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from quantops.data.errors import MarketDataError, UnknownSymbolError
 from quantops.services.comparison import MissingBacktests, StrategyComparisonRequest
-from quantops.services.errors import NotFoundError, ServiceError, ValidationFailed
+from quantops.services.errors import NotFoundError, ServiceError, ValidationFailed, validation_summary
 from quantops.services.market_data import as_service_error
 from quantops.services.schemas import BacktestCreate, MarketDate, StrategyCreate, Symbol, UserContext
 
@@ -179,14 +179,6 @@ class ToolOutcome:
         return out
 
 
-def _validation_message(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:5]:
-        field = ".".join(str(p) for p in error["loc"]) or "arguments"
-        parts.append(f"{field}: {error['msg']}")
-    return "; ".join(parts)
-
-
 class ToolRegistry:
     def __init__(self, tools: Iterable[Tool]) -> None:
         self._tools = {tool.name: tool for tool in tools}
@@ -216,7 +208,7 @@ class ToolRegistry:
         try:
             args = tool.args_model.model_validate(raw_args)
         except ValidationError as exc:
-            return ToolOutcome(name, raw_args, ok=False, error=_validation_message(exc), status_code=422)
+            return ToolOutcome(name, raw_args, ok=False, error=validation_summary(exc), status_code=422)
         ctx = dataclasses.replace(ctx, allowed=allowed)
         try:
             result = await tool.handler(ctx, args)

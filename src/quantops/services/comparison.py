@@ -567,9 +567,7 @@ class ComparisonService:
         try:
             return StrategyComparisonRequest.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "request"
-            raise ValidationFailed(field, first["type"], first["msg"]) from exc
+            raise ValidationFailed.from_pydantic(exc) from exc
 
     async def _strategies(self, user: UserContext, request: StrategyComparisonRequest) -> list[StrategyOut]:
         """The caller's strategies of the request (404 for another's id) before anything runs."""

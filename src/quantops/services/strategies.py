@@ -32,9 +32,7 @@ def parse_config(config: dict[str, Any] | BaseModel, field: str = "config") -> B
     try:
         return parse_strategy_config(config)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise ValidationFailed(f"{field}.{loc}" if loc else field, first["type"], first["msg"]) from exc
+        raise ValidationFailed.from_pydantic(exc, field) from exc
 
 
 def config_dict(model: BaseModel) -> dict[str, Any]:
