@@ -43,7 +43,13 @@ class Settings(BaseSettings):
     celery_result_backend: str | None = None
     job_max_attempts: int = Field(default=3, ge=1, description="runs of one backtest before it is failed")
     job_sweep_seconds: float = Field(
-        default=30.0, gt=0, description="celery: how often the server re-sends stale running jobs"
+        default=30.0, gt=0, description="celery: how often the server re-sends stale or orphaned jobs"
+    )
+    job_worker_heartbeat_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="celery: a worker is presumed dead this long after its last heartbeat (every third)",
     )
     # Prefix of every Redis key/channel/queue, so several deployments (or test runs) share one Redis.
     redis_prefix: str = "quantops"

@@ -1,22 +1,41 @@
 """Celery worker entry point: ``celery -A quantops.worker worker`` or ``quantops worker``.
 
 Each worker process builds its own container once (database, events, reports; no DuckDB) and keeps
-one event loop for it, so DB connections are reused across tasks.
+one event loop for it, so DB connections are reused across tasks. The worker's main process keeps a
+heartbeat key alive and notes every job it receives; its pool processes note the attempt they claim
+(``jobs.celery_liveness``), so the API server re-sends the jobs of a worker that died at once instead
+of after the broker's visibility timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
+
+import redis
+from celery.signals import task_received, worker_ready, worker_shutdown
 
 from quantops.config import Settings, get_settings
 from quantops.jobs.celery_backend import TASK_NAME, make_celery
+from quantops.jobs.celery_liveness import RECEIVED, Heartbeat, WorkerRegistry, new_worker_id
 from quantops.jobs.payload import JobPayload
 from quantops.jobs.runner import run_payload
 from quantops.services.container import build_container
 
 log = logging.getLogger(__name__)
+
+
+def _note(method: str, *args: Any) -> None:
+    """A registry write (``WorkerRegistry.<method>``), best effort: without it recovery falls back to
+    the job timeout."""
+    if registry is None:
+        return
+    try:
+        getattr(registry, method)(*args)
+    except redis.RedisError as exc:
+        log.warning("worker registry: %s", exc)
 
 
 class WorkerRuntime:
@@ -34,22 +53,73 @@ class WorkerRuntime:
         attempt = await handler.claim(payload.backtest_id, expected_attempts=payload.attempt)
         if attempt is None:
             # Terminal, cancelled, or another delivery owns it: idempotent no-op.
+            _note("let_go", payload.backtest_id, WORKER_ID)
             return {"backtest_id": payload.backtest_id, "status": "skipped"}
+        _note("hold", payload.backtest_id, WORKER_ID, f"running:{attempt}")
         payload.attempt = attempt
         try:
             outcome = run_payload(payload)
         except Exception as exc:
             await handler.fail(payload.backtest_id, f"{type(exc).__name__}: {exc}", attempt)
             await self.container.events.drain()
+            _note("finished", payload.backtest_id)
             return {"backtest_id": payload.backtest_id, "status": "failed"}
         stored = await handler.finish(payload, outcome)
         await self.container.events.drain()
+        if stored:
+            _note("finished", payload.backtest_id)
         return {"backtest_id": payload.backtest_id, "status": "completed" if stored else "dropped"}
 
 
 settings = get_settings()
 app = make_celery(settings)
 _runtime: WorkerRuntime | None = None
+# One id per worker (main) process, inherited by its forked pool processes; a restarted worker is new.
+WORKER_ID = new_worker_id()
+registry = WorkerRegistry.for_settings(settings)
+_heartbeat: Heartbeat | None = None
+_heartbeat_lock = threading.Lock()
+
+
+def _ensure_heartbeat() -> None:
+    global _heartbeat
+    with _heartbeat_lock:
+        if _heartbeat is None and registry is not None:
+            heartbeat = Heartbeat(registry, WORKER_ID)
+            try:
+                heartbeat.start()
+            except redis.RedisError as exc:
+                log.warning("worker heartbeat could not start: %s", exc)
+                return
+            _heartbeat = heartbeat
+            log.info("worker %s: heartbeat every %.1f s", WORKER_ID, registry.heartbeat_seconds / 3)
+
+
+@worker_ready.connect
+def _on_worker_ready(**_: Any) -> None:
+    _ensure_heartbeat()
+
+
+@worker_shutdown.connect
+def _on_worker_shutdown(**_: Any) -> None:
+    global _heartbeat
+    with _heartbeat_lock:
+        if _heartbeat is not None:
+            _heartbeat.stop()
+            _heartbeat = None
+
+
+@task_received.connect
+def _on_task_received(request: Any = None, **_: Any) -> None:
+    """Main process, as the message arrives (prefetched or about to run): note who holds the job."""
+    if registry is None or request is None or request.name != TASK_NAME:
+        return
+    _ensure_heartbeat()
+    try:
+        backtest_id = str(request.args[0]["backtest_id"])
+    except (IndexError, KeyError, TypeError):
+        return
+    _note("hold", backtest_id, WORKER_ID, RECEIVED)
 
 
 def runtime() -> WorkerRuntime:

@@ -112,12 +112,12 @@ def start_celery_worker(settings_env_for, tmp_path: Path) -> Iterator[object]:
     """Start Celery worker subprocesses (prefork, 1 child) for given settings; all killed at teardown."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(settings) -> subprocess.Popen[bytes]:
+    def start(settings, *options: str) -> subprocess.Popen[bytes]:
         log = (tmp_path / f"worker-{len(started)}.log").open("wb")
         command = [
             sys.executable, "-m", "celery", "-A", "quantops.worker", "worker",
             "--pool=prefork", "--concurrency=1", "--loglevel=info",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            "--without-gossip", "--without-mingle", "--without-heartbeat", *options,
         ]  # fmt: skip
         process = subprocess.Popen(
             command,
@@ -177,3 +177,71 @@ async def test_killed_celery_worker_job_is_resent_and_completed(
         assert finals[victim].attempts == 2
     finally:
         await container.aclose()
+
+
+@pytest.mark.slow
+async def test_killed_worker_prefetched_and_running_jobs_are_resent_without_the_visibility_timeout(
+    make_settings, database_url, redis_url, redis_prefix, seed_database, start_celery_worker
+) -> None:
+    """A worker holding a running job and a prefetched one is SIGKILLed: both messages stay invisible in
+    Redis for the visibility timeout (here 300 s); the expired heartbeat makes the server re-send both."""
+    import redis
+
+    from quantops.jobs.celery_liveness import WorkerRegistry
+
+    prefix = f"{redis_prefix}:{uuid.uuid4().hex[:6]}"
+    settings = make_settings(
+        database_url,
+        job_backend="celery",
+        redis_url=redis_url,
+        redis_prefix=prefix,
+        job_timeout_seconds=240,  # → visibility timeout 300 s, and running rows are not stale before 240 s
+        job_sweep_seconds=0.5,
+        job_worker_heartbeat_seconds=2,
+    )
+    users = await asyncio.to_thread(seed_database, settings, {"alice": ["analyst"]})
+    broker = redis.Redis.from_url(redis_url)
+    registry = WorkerRegistry.for_settings(settings)
+    assert registry is not None
+    # Concurrency 1 that takes a second message while the first runs (prefetch 2, not acks-late's 1).
+    first_worker = start_celery_worker(settings, "--prefetch-multiplier=2")
+    container = build_container(settings, extensions=())
+    await container.start()
+    try:
+        alice = await container.users.authenticate(users["alice"].api_key)
+        request = BacktestCreate(strategy_config=SMA, symbol="AAPL")
+        first = (await container.backtests.submit(alice, request)).id
+        second = (await container.backtests.submit(alice, request)).id
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the first run compiles the engine: seconds of "running"
+            rows = {row.id: row.status for row in await container.backtests.repo.unfinished()}
+            held = registry.holdings([first, second])
+            if (
+                rows.get(first) == "running"
+                and rows.get(second) == "pending"
+                and all(h.holders for h in held)
+                and broker.hlen(f"{prefix}:unacked") == 2  # both messages delivered, invisible to others
+            ):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            pytest.fail(f"the worker never held both jobs: {rows}")
+        os.killpg(first_worker.pid, signal.SIGKILL)
+        first_worker.wait(timeout=30)
+        killed = time.monotonic()
+        start_celery_worker(settings)
+        finals = {bid: await container.backtests.wait(alice, bid, timeout=150) for bid in (first, second)}
+        assert all(b.status == "completed" for b in finals.values()), finals
+        recovered = time.monotonic() - killed
+        print(f"both jobs completed {recovered:.1f} s after the SIGKILL")
+        # Generous (a fresh worker compiles the engine); without recovery this is ≥ 300 s.
+        assert recovered < 100
+        assert finals[first].attempts == 2 and finals[second].attempts == 1
+        deadline = time.monotonic() + 30  # the worker forgets a job just after committing its result
+        while any(h.holders for h in registry.holdings([first, second])) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert all(not h.holders for h in registry.holdings([first, second]))
+    finally:
+        await container.aclose()
+        broker.close()
+        registry.close()

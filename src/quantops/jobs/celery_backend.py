@@ -4,7 +4,9 @@ The API server loads the bars (it owns DuckDB) and sends them in the message. A 
 with the attempt count the message was sent with, so a duplicate message never runs a job twice; a
 message whose worker died is redelivered (acks_late + reject_on_worker_lost) and may claim the row
 once it is stale (running for longer than the job timeout). The server re-sends pending rows on
-startup and sweeps stale running rows periodically, so no job is lost or stuck in `running`.
+startup and sweeps periodically: jobs held only by workers whose heartbeat expired (prefetched or
+running, see ``jobs.celery_liveness``) are re-sent at once, stale running rows after the job timeout,
+so no job is lost, stuck in `running`, or left waiting for the broker's visibility timeout.
 
 Worker: ``quantops worker`` (or ``celery -A quantops.worker worker``).
 """
@@ -18,10 +20,12 @@ from datetime import timedelta
 from typing import Any
 
 import anyio.to_thread
+import redis
 from celery import Celery
 
 from quantops.config import Settings
 from quantops.jobs.base import JobBackend, JobHandler
+from quantops.jobs.celery_liveness import Holding, WorkerRegistry
 from quantops.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -72,6 +76,7 @@ class CeleryJobBackend(JobBackend):
         self.app = make_celery(settings)
         self._sweep_interval = settings.job_sweep_seconds
         self._sweeper: asyncio.Task[None] | None = None
+        self.registry = WorkerRegistry.for_settings(settings)
 
     async def start(self) -> None:
         if self._sweeper is None:
@@ -89,29 +94,52 @@ class CeleryJobBackend(JobBackend):
     async def recover(self) -> dict[str, int]:
         return await self._sweep(include_pending=True)
 
+    async def _holdings(self, backtest_ids: list[str]) -> dict[str, Holding]:
+        if self.registry is None or not backtest_ids:
+            return {}
+        try:
+            found = await anyio.to_thread.run_sync(self.registry.holdings, backtest_ids)
+        except redis.RedisError as exc:  # no liveness this round: the job-timeout rule still applies
+            log.warning("celery job sweep: worker registry unavailable: %s", exc)
+            return {}
+        return {holding.backtest_id: holding for holding in found}
+
     async def _sweep(self, include_pending: bool) -> dict[str, int]:
-        requeued = failed = 0
+        requeued = failed = orphans = 0
         stale_before = utcnow() - timedelta(seconds=self.settings.job_timeout_seconds)
-        for backtest_id, status, attempts, started_at in await self.handler.unfinished_started():
+        rows = await self.handler.unfinished_started()
+        holdings = await self._holdings([row[0] for row in rows])
+        for backtest_id, status, attempts, started_at in rows:
+            holding = holdings.get(backtest_id)
+            # Taken by a worker that is gone (SIGKILL, lost host): re-send now, not after the timeouts.
+            orphaned = holding is not None and holding.orphaned(status, attempts)
+            orphans += orphaned
             if status == "pending":
-                if include_pending:
+                if include_pending or orphaned:
                     await self._requeue(backtest_id, attempts)
                     requeued += 1
-                continue
-            if started_at is not None and started_at >= stale_before:
+            elif not orphaned and started_at is not None and started_at >= stale_before:
                 continue  # a worker is (presumably) on it
-            if attempts >= self.settings.job_max_attempts:
+            elif attempts >= self.settings.job_max_attempts:
+                why = (
+                    "its worker died"
+                    if orphaned
+                    else f"no worker finished it within {self.settings.job_timeout_seconds:g} s"
+                )
                 failed += await self.handler.fail(
-                    backtest_id,
-                    f"interrupted: no worker finished it within {self.settings.job_timeout_seconds:g} s "
-                    f"on {attempts} attempt(s)",
+                    backtest_id, f"interrupted: {why}; gave up after {attempts} attempt(s)"
                 )
             else:
                 await self._requeue(backtest_id, attempts)
                 requeued += 1
+            if orphaned and holding is not None:
+                # The dead holders are done with: the next sweep must not re-send it again.
+                await anyio.to_thread.run_sync(self.registry.forget_workers, backtest_id, holding.dead)
         if requeued or failed:
-            log.warning("celery job sweep: re-sent %d, failed %d", requeued, failed)
-        return {"requeued": requeued, "failed": failed}
+            log.warning(
+                "celery job sweep: re-sent %d, failed %d (%d held by dead workers)", requeued, failed, orphans
+            )
+        return {"requeued": requeued, "failed": failed, "orphaned": orphans}
 
     async def _requeue(self, backtest_id: str, attempts: int) -> None:
         payload = await self.handler.load_payload(backtest_id, attempts)
@@ -132,3 +160,5 @@ class CeleryJobBackend(JobBackend):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
+        if self.registry is not None:
+            self.registry.close()
