@@ -374,7 +374,7 @@ def main() -> None:
     )
     print(
         f"comparison page: {http['page_bytes'] / 1024:.0f} KiB; ranking: "
-        + ", ".join(f"{r['rank']}. {r['name']}" for r in http["last"]["ranking"])
+        + ", ".join(f"{r['rank']}. {r['name']}" for r in http["last"]["ranking_details"])
     )
     target = statistics.median(http["with_report"])
     print(f"target < 300 ms end to end: p50 {target:.1f} ms → {'met' if target < 300 else 'NOT met'}")

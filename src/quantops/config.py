@@ -31,7 +31,11 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8500
-    public_base_url: str = "http://127.0.0.1:8500"
+    public_base_url: str | None = Field(
+        default=None,
+        description="base of the links the server hands out (set it behind a proxy); default: the host "
+        "and port each request reached (quantops.urls)",
+    )
     max_body_bytes: int = 1_000_000
 
     # Jobs
@@ -91,6 +95,9 @@ class Settings(BaseSettings):
     alphavantage_api_key: SecretStr | None = None
     alphavantage_base_url: str = "https://www.alphavantage.co"
 
+    # The original /backtest/trigger names no symbol: it runs on this one, over its full stored range.
+    default_symbol: str = Field(default="SPY", min_length=1, max_length=32)
+
     # Default user created by `make run`
     default_user_name: str = "local"
     default_user_role: str = "admin"
@@ -113,6 +120,23 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_reports_dir(self) -> Path:
         return self.reports_dir or (self.data_dir / "reports")
+
+    @property
+    def key_hint(self) -> str:
+        """Where to find a key, for 401 answers (never a server's absolute path)."""
+        where = (
+            "default_api_key in the server's data directory"
+            if self.data_dir.is_absolute()
+            else self.default_api_key_file.as_posix()
+        )
+        return f"the local user's key is in {where}; `make run` prints it"
+
+    @property
+    def bind_base_url(self) -> str:
+        """The configured bind address as a URL (a wildcard bind is reached on loopback)."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     @property
     def llm_enabled(self) -> bool:

@@ -40,8 +40,8 @@ async def test_compare_three_strategies_end_to_end(live_server_any_db: Any) -> N
         assert 50 <= len(result["summary"]) <= 500
         assert 50 <= len(result["recommendation"]) <= 500
         assert 50 <= len(result["reasoning"]) <= 1000
-        assert [r["rank"] for r in result["ranking"]] == [1, 2, 3]
-        assert {r["strategy_id"] for r in result["ranking"]} == set(ids.values())
+        assert [r["rank"] for r in result["ranking_details"]] == [1, 2, 3]
+        assert {r["strategy_id"] for r in result["ranking_details"]} == set(ids.values())
         assert {s["backtest_id"] for s in result["strategies"]} == {b["id"] for b in backtests.values()}
         assert result["ran_backtests"] == []
 
@@ -64,7 +64,7 @@ async def test_compare_three_strategies_end_to_end(live_server_any_db: Any) -> N
             assert strategy["metrics"]["max_drawdown"] == pytest.approx(
                 empyrical.max_drawdown(returns) * 100, rel=1e-5
             )
-        best = result["ranking"][0]["name"]
+        best = result["ranking_details"][0]["name"]
         assert best in result["summary"]
         mc = result["analysis"]["monte_carlo"]
         assert mc["n_resamples"] == 1000

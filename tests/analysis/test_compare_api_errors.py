@@ -57,10 +57,11 @@ async def test_unknown_strategy_is_404_and_missing_backtest_is_409_naming_it(liv
         assert response.status_code == 409
         assert "never run" in response.json()["detail"] and without in response.json()["detail"]
 
-    # The viewer may not start the missing backtest.
+    # A viewer may not compare (services.policy), whoever's ids it names; the refusal names the roles.
     async with live_server.client(live_server.viewer_key) as viewer:
         response = await viewer.post(COMPARE, json={"strategy_ids": [with_result, without]})
-        assert response.status_code == 404  # alice's strategies are invisible to vera
+        assert response.status_code == 403
+        assert "analyst, engineer or admin" in response.json()["detail"]
 
 
 async def test_too_few_overlapping_dates_is_422(live_server: Any) -> None:
@@ -150,7 +151,7 @@ async def test_korean_query_gets_korean_texts_within_bounds(live_server: Any) ->
     # win_rate comes from the backtests' trade stats; buy-and-hold has no closed trades → null, ranked last.
     by_name = {s["name"]: s for s in result["strategies"]}
     assert by_name["골든크로스"]["metrics"]["win_rate"] is not None
-    ranks = {r["name"]: r["metric_ranks"]["win_rate"] for r in result["ranking"]}
+    ranks = {r["name"]: r["metric_ranks"]["win_rate"] for r in result["ranking_details"]}
     if by_name["보유"]["metrics"]["win_rate"] is None:
         assert ranks["보유"] == 2 and ranks["골든크로스"] == 1
     # GOOG (tests/data) ends in 2013; the regime rule still labels most of it.
@@ -176,7 +177,7 @@ async def test_service_accepts_other_argument_models_and_names_bad_fields(live_s
     user = await live_server.container.users.authenticate(live_server.alice_key)
     service = live_server.container.comparison
     result = await service.compare(user, ToolArgs(strategy_ids=ids, symbol="AAPL"))
-    assert [r.rank for r in result.ranking] == [1, 2]
+    assert [r.rank for r in result.ranking_details] == [1, 2]
     assert result.report_url and result.report_url.startswith(live_server.base_url)
     with pytest.raises(ValidationFailed) as info:
         await service.compare(user, {"strategy_ids": ids, "metrics": ["alpha"]})

@@ -108,7 +108,7 @@ def test_compare_my_last_three_strategies_most_stable(offline_server: ChatServer
     result = call["result"]
     assert result["strategy_ids"] == ids and result["symbol"] == "AAPL"
     assert len(result["ran_backtests"]) == 3  # fresh strategies: one AAPL backtest each, awaited
-    assert sorted(entry["strategy_id"] for entry in result["ranking"]) == sorted(ids)
+    assert sorted(entry["strategy_id"] for entry in result["ranking_details"]) == sorted(ids)
     assert reply["metadata"]["slots_from_context"] == ["fallback_symbol"]
 
     # The same comparison through its own endpoint (the backtests now exist): same ranking, same numbers.
@@ -120,9 +120,10 @@ def test_compare_my_last_three_strategies_most_stable(offline_server: ChatServer
     assert response.status_code == 200, response.text
     endpoint = response.json()
     assert endpoint["ran_backtests"] == []
-    assert [e["strategy_id"] for e in endpoint["ranking"]] == [e["strategy_id"] for e in result["ranking"]]
-    assert [e["composite_score"] for e in endpoint["ranking"]] == [
-        e["composite_score"] for e in result["ranking"]
+    assert endpoint["ranking"] == result["ranking"]  # the strategy ids, best first
+    assert endpoint["ranking"] == [e["strategy_id"] for e in endpoint["ranking_details"]]
+    assert [e["composite_score"] for e in endpoint["ranking_details"]] == [
+        e["composite_score"] for e in result["ranking_details"]
     ]
     by_id = {s["strategy_id"]: s for s in result["strategies"]}
     for strategy in endpoint["strategies"]:
@@ -134,13 +135,13 @@ def test_compare_my_last_three_strategies_most_stable(offline_server: ChatServer
 
     answer = reply["answer"]
     lines = answer.splitlines()
-    first = endpoint["ranking"][0]
+    first = endpoint["ranking_details"][0]
     assert lines[0].startswith("Compared 3 strategies (AAPL) by volatility, max drawdown, Sharpe")
     assert lines[1].startswith(f"1. {first['name']} ({first['strategy_id']}): volatility ")
     _assert_numbers_in(answer, endpoint)
     assert "Ran 3 new backtests on AAPL first." in answer
     assert result["recommendation"] in answer and result["report_url"] in answer
-    # report_url is built on the configured public base URL; fetch its path from this test server.
+    # report_url follows the host and port this test server serves on.
     report_path = urlsplit(result["report_url"]).path
     report = http.get(offline_server.url + report_path, headers=offline_server.headers(user))
     assert report.status_code == 200 and "Strategy comparison" in report.text
@@ -151,8 +152,8 @@ def test_compare_my_last_three_strategies_most_stable(offline_server: ChatServer
     assert korean["language"] == "ko" and ko_call["ok"], korean
     assert ko_call["result"]["strategy_ids"] == ids and ko_call["result"]["ran_backtests"] == []
     assert korean["answer"].startswith("전략 3개 비교 (AAPL) — 순위 기준: 변동성, 최대 낙폭, 샤프")
-    assert [e["strategy_id"] for e in ko_call["result"]["ranking"]] == [
-        e["strategy_id"] for e in endpoint["ranking"]
+    assert [e["strategy_id"] for e in ko_call["result"]["ranking_details"]] == [
+        e["strategy_id"] for e in endpoint["ranking_details"]
     ]
     _assert_numbers_in(korean["answer"], endpoint)
     assert ko_call["result"]["recommendation"] in korean["answer"]

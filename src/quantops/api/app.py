@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRouter
 
+from quantops.api.base_url import RequestBaseUrl
 from quantops.api.deps import reject_nul_characters
 from quantops.api.middleware import BodySizeLimit, install_log_redaction
 from quantops.api.routers import backtests, events, health, market_data, strategies, users
@@ -83,6 +84,7 @@ def create_app(
     app.state.container = app_container
     app.state.settings = settings
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestBaseUrl)  # links follow the host and port the request reached
 
     @app.exception_handler(ValidationFailed)
     async def _validation_failed(request: Request, exc: ValidationFailed) -> JSONResponse:

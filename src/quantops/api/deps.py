@@ -55,11 +55,16 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def _unauthorized() -> HTTPException:
+def unauthorized_message(container: Container) -> str:
+    return (
+        "missing or invalid API key: send it as X-API-Key or Authorization: Bearer; "
+        + container.settings.key_hint
+    )
+
+
+def _unauthorized(container: Container) -> HTTPException:
     return HTTPException(
-        status.HTTP_401_UNAUTHORIZED,
-        "missing or invalid API key (send X-API-Key or Authorization: Bearer)",
-        headers={"WWW-Authenticate": "Bearer"},
+        status.HTTP_401_UNAUTHORIZED, unauthorized_message(container), headers={"WWW-Authenticate": "Bearer"}
     )
 
 
@@ -71,7 +76,7 @@ async def current_user(
     key = api_key or (credentials.credentials if credentials else None)
     user = await container.users.authenticate(key) if key else None
     if user is None:
-        raise _unauthorized()
+        raise _unauthorized(container)
     return user
 
 
@@ -87,7 +92,7 @@ async def current_user_or_query(
     key = api_key or (credentials.credentials if credentials else None) or api_key_query
     user = await container.users.authenticate(key) if key else None
     if user is None:
-        raise _unauthorized()
+        raise _unauthorized(container)
     return user
 
 

@@ -20,7 +20,7 @@ import typer
 from quantops.config import get_settings
 
 UrlOption = Annotated[
-    str | None, typer.Option("--url", help="API base URL (default: settings.public_base_url)")
+    str | None, typer.Option("--url", help="API base URL (default: QUANTOPS_PUBLIC_BASE_URL, else host:port)")
 ]
 KeyOption = Annotated[
     str | None,
@@ -86,7 +86,7 @@ def _client(url: str | None, api_key: str | None, roles: list[str] | None) -> Ch
             "no API key: pass --api-key, set QUANTOPS_API_KEY or run `quantops users ensure-default`"
         )
     http = httpx.Client(timeout=httpx.Timeout(120.0, connect=5.0))
-    base = url or settings.public_base_url
+    base = url or settings.public_base_url or settings.bind_base_url
     if not roles:
         try:
             me = http.get(base.rstrip("/") + "/api/v1/users/me", headers={"X-API-Key": api_key})

@@ -10,6 +10,7 @@ from typing import Any
 from quantops.chat.planner import describe_strategy
 from quantops.engine import catalogue
 from quantops.language import Language
+from quantops.services.policy import POLICY, roles_allowing
 
 TOOL_LABELS: dict[str, dict[Language, str]] = {
     "run_backtest": {"en": "run a backtest", "ko": "백테스트 실행"},
@@ -121,12 +122,29 @@ def needs_tool_text(tool: str, reason: str, roles: frozenset[str], language: Lan
     return f"{base} The comparison would have to run new backtests ({reason})."
 
 
+def _role_choice(roles: list[str], language: Language) -> str:
+    if len(roles) == 1:
+        return roles[0]
+    return ", ".join(roles[:-1]) + (" 또는 " if language == "ko" else " or ") + roles[-1]
+
+
 def denied_text(tools: list[str], roles: frozenset[str], language: Language) -> str:
+    """The refusal, naming the roles that would allow each refused tool (services.policy)."""
     names = ", ".join(TOOL_LABELS.get(t, {"en": t, "ko": t})[language] for t in tools)
     role_list = ", ".join(sorted(roles))
+    needs = [(t, roles_allowing(t)) for t in dict.fromkeys(tools) if t in POLICY]
     if language == "ko":
-        return f"죄송합니다. 현재 역할({role_list})로는 '{names}' 기능을 사용할 수 없어요."
-    return f"Sorry — your roles ({role_list}) don't allow me to {names}."
+        hint = " ".join(
+            f"'{TOOL_LABELS.get(t, {'ko': t})['ko']}'에는 {_role_choice(allowed, language)} 역할이 필요해요."
+            for t, allowed in needs
+        )
+        return f"죄송합니다. 현재 역할({role_list})로는 '{names}' 기능을 사용할 수 없어요. {hint}".rstrip()
+    hint = " ".join(
+        f"To {TOOL_LABELS.get(t, {'en': t.replace('_', ' ')})['en']} you need the role "
+        f"{_role_choice(allowed, language)}."
+        for t, allowed in needs
+    )
+    return f"Sorry — your roles ({role_list}) don't allow me to {names}. {hint}".rstrip()
 
 
 def error_text(tool: str, error: str, language: Language) -> str:
@@ -280,7 +298,7 @@ def format_metric(name: str, value: Any, language: Language) -> str:
 
 def render_comparison(result: dict[str, Any], language: Language) -> str:
     ko = language == "ko"
-    ranking = [entry for entry in result.get("ranking") or [] if isinstance(entry, dict)]
+    ranking = [entry for entry in result.get("ranking_details") or [] if isinstance(entry, dict)]
     compared = {s.get("strategy_id"): s for s in result.get("strategies") or [] if isinstance(s, dict)}
     lines: list[str] = []
     if ranking:

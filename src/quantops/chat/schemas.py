@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -76,15 +76,32 @@ class SessionCreated(BaseModel):
 class AutoBacktestRequest(BaseModel):
     """The original platform's AutoBacktestRequest.
 
-    ``strategy_config`` is an engine strategy config (``{"config_type": "sma_crossover", ...}``) or
-    ``{"strategy_id": ...}``; it may also carry ``symbol`` and ``start``/``end`` (or the original
-    ``start_date``/``end_date``), which can be given at the top level as well.
+    ``strategy_config`` is the original's ``StrategyCreate`` (``{"name", "description", "config":
+    {"config_type": "rsi_mean_reversion", ...}}``), a flat engine config (``{"config_type":
+    "sma_crossover", ...}``) or ``{"strategy_id": ...}``. It may carry ``symbol`` and ``start``/``end``
+    (or the original ``start_date``/``end_date``), which can be given at the top level as well; without a
+    symbol the backtest runs on ``QUANTOPS_DEFAULT_SYMBOL`` over its full stored range.
     """
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
+                {
+                    "strategy_config": {
+                        "name": "Test RSI Strategy",
+                        "description": "RSI based test strategy",
+                        "config": {
+                            "config_type": "rsi_mean_reversion",
+                            "rsi_period": 14,
+                            "oversold": 30,
+                            "overbought": 70,
+                        },
+                    },
+                    "trigger_reason": "사용자 요청",
+                    "generate_report": True,
+                    "notify_on_completion": False,
+                },
                 {
                     "strategy_config": {
                         "config_type": "sma_crossover",
@@ -95,7 +112,7 @@ class AutoBacktestRequest(BaseModel):
                     "trigger_reason": "nightly re-run",
                     "generate_report": True,
                     "notify_on_completion": True,
-                }
+                },
             ]
         },
     )
@@ -111,9 +128,14 @@ class AutoBacktestRequest(BaseModel):
 class AutoBacktestResponse(BaseModel):
     backtest_id: str
     status: str
-    estimated_duration_seconds: float | None
+    estimated_duration_seconds: int = Field(description="whole seconds, rounded up (as the original)")
     report_url: str | None
     trigger_reason: str
+    strategy_name: str | None = Field(default=None, description="the StrategyCreate name, when given")
+    symbol: str = Field(description="the symbol it runs on (the default symbol when none was given)")
+    start: date | None = Field(default=None, description="null: from the first stored bar")
+    end: date | None = Field(default=None, description="null: to the last stored bar")
+    note: str | None = Field(default=None, description="what was assumed (default symbol, full range)")
 
 
 class ExportFormat(BaseModel):

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-
 from quantops.chat import render
 from quantops.chat.cache import JsonCache, make_cache
 from quantops.chat.events import ChatEvent, ChunkEvent, DoneEvent, ErrorEvent, EventSink, ProgressEvent
@@ -37,12 +35,13 @@ from quantops.chat.tools import (
     ToolRegistry,
     allowed_tools,
     build_registry,
-    effective_roles,
 )
+from quantops.chat.trigger import trigger_backtest
 from quantops.config import Settings
 from quantops.language import Language, detect_language
 from quantops.services.errors import NotFoundError, ServiceError, ValidationFailed
-from quantops.services.schemas import BacktestCreate, UserContext
+from quantops.services.policy import effective_roles
+from quantops.services.schemas import UserContext
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +68,7 @@ class _SessionState:
     context: dict[str, Any]
     history: list[dict[str, Any]] = field(default_factory=list)  # last N turns {role, content}
     turn_count: int = 0
+    expires_at: str | None = None  # ISO time: a cached state never outlives its session
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +77,7 @@ class _SessionState:
             "context": self.context,
             "history": self.history,
             "turn_count": self.turn_count,
+            "expires_at": self.expires_at,
         }
 
 
@@ -144,7 +145,7 @@ class ChatService:
         row = await self.repo.create_session(
             user.id, title=title, channel=channel, state={}, expires_at=expires
         )
-        state = _SessionState(row.id, user.id, {})
+        state = _SessionState(row.id, user.id, {}, expires_at=expires.isoformat())
         await self.session_cache.set(row.id, state.to_json())
         return SessionCreated(
             session_id=row.id, user_id=user.id, created_at=_aware(row.created_at), expires_at=expires
@@ -164,12 +165,23 @@ class ChatService:
     async def _state(self, user: UserContext, session_id: str) -> _SessionState:
         cached = await self.session_cache.get(session_id)
         if cached is not None and cached.get("owner_id") == user.id:
-            return _SessionState(**cached)
+            expires = cached.get("expires_at")
+            if self._active(datetime.fromisoformat(expires) if expires else None):
+                return _SessionState(**cached)
+            await self.session_cache.delete(session_id)  # expiry wins over the cache entry
         row = await self._session_row(user, session_id)
         turns = await self.repo.turns(session_id, last=self.history_turns)
         history = [{"role": t.role, "content": t.content} for t in turns if t.role in ("user", "assistant")]
         count = turns[-1].seq if turns else 0
-        state = _SessionState(session_id, user.id, dict(row.state or {}), history, count)
+        expires_at = _aware(row.expires_at)
+        state = _SessionState(
+            session_id,
+            user.id,
+            dict(row.state or {}),
+            history,
+            count,
+            expires_at.isoformat() if expires_at else None,
+        )
         await self.session_cache.set(session_id, state.to_json())
         return state
 
@@ -393,7 +405,8 @@ class ChatService:
         pending.append(
             {"role": "assistant", "content": answer, "tool_calls": tool_calls or None, "meta": assistant_meta}
         )
-        session_values: dict[str, Any] = {"state": state.context, "expires_at": _utcnow() + self.session_ttl}
+        new_expiry = _utcnow() + self.session_ttl
+        session_values: dict[str, Any] = {"state": state.context, "expires_at": new_expiry}
         if state.turn_count == 0:
             session_values["title"] = question[:200]
         # One transaction: the turn's messages, the context its references need, the new expiry.
@@ -407,6 +420,7 @@ class ChatService:
             {"role": "assistant", "content": answer},
         ][-self.history_turns :]
         state.turn_count = turn.seq
+        state.expires_at = new_expiry.isoformat()
         await self.session_cache.set(state.session_id, state.to_json())
         return ChatResponse(
             session_id=state.session_id,
@@ -470,45 +484,7 @@ class ChatService:
 
     # ---- auto backtest (original /backtest/trigger) -----------------------------------------------------
     async def trigger_backtest(self, user: UserContext, request: AutoBacktestRequest) -> AutoBacktestResponse:
-        config = dict(request.strategy_config)
-        symbol = request.symbol or config.pop("symbol", None)
-        start = request.start or config.pop("start", None) or config.pop("start_date", None)
-        end = request.end or config.pop("end", None) or config.pop("end_date", None)
-        for key in ("symbol", "start", "end", "start_date", "end_date", "name", "description"):
-            config.pop(key, None)
-        strategy_id = config.pop("strategy_id", None)
-        body: dict[str, Any] = {
-            "symbol": symbol,
-            "start": start,
-            "end": end,
-            "generate_report": request.generate_report,
-            "notify_on_completion": request.notify_on_completion,
-        }
-        if strategy_id is not None:
-            body["strategy_id"] = str(strategy_id)
-        else:
-            body["strategy_config"] = config
-        if not symbol:
-            raise ValidationFailed("strategy_config.symbol", "missing", "give the symbol to backtest")
-        try:
-            create = BacktestCreate.model_validate(body)
-        except ValidationError as exc:
-            raise ValidationFailed.from_pydantic(
-                exc, "strategy_config", unprefixed=("symbol", "start", "end"), field_in_message=True
-            ) from exc
-        out = await self.container.backtests.submit(user, create)
-        return AutoBacktestResponse(
-            backtest_id=out.id,
-            status=out.status,
-            estimated_duration_seconds=out.estimated_duration_seconds,
-            report_url=out.report_url
-            or (
-                f"{self.container.backtests.public_base_url}/api/v1/backtests/{out.id}/report"
-                if request.generate_report
-                else None
-            ),
-            trigger_reason=request.trigger_reason,
-        )
+        return await trigger_backtest(self.container, self.settings.default_symbol, user, request)
 
     # ---- metrics ---------------------------------------------------------------------------------------
     def metrics(self) -> dict[str, Any]:

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from quantops.services.errors import NotFoundError
 from quantops.store.models import ChatSession, ChatTurn, utcnow
 from quantops.store.repositories import ChatRepository
 
@@ -71,6 +72,20 @@ class ChatStore(ChatRepository):
                     )
                 ).scalar_one()
             now = utcnow()
+            # The session must still be live: a turn never revives an expired (not yet purged) session.
+            updated = await session.execute(
+                update(ChatSession)
+                .where(
+                    ChatSession.id == session_id,
+                    ChatSession.owner_id == owner_id,
+                    or_(ChatSession.expires_at.is_(None), ChatSession.expires_at > now),
+                )
+                .values(**session_values, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if updated.rowcount == 0:  # type: ignore[attr-defined]
+                await session.rollback()
+                raise NotFoundError("chat session", session_id)
             values = [
                 {
                     "session_id": session_id,
@@ -85,11 +100,5 @@ class ChatStore(ChatRepository):
             ]
             # Core insert: no ORM unit-of-work flush on the hot path of every chat turn.
             await session.execute(insert(ChatTurn), values)
-            await session.execute(
-                update(ChatSession)
-                .where(ChatSession.id == session_id, ChatSession.owner_id == owner_id)
-                .values(**session_values, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
             await session.commit()
             return [RecordedTurn(v["seq"], v["created_at"]) for v in values]

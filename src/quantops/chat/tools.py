@@ -4,8 +4,9 @@ Each tool has a pydantic argument model — the same schemas the REST API valida
 the JSON schema of the LLM tool definition is generated. Tools act through the service container as
 the calling user, so they can only touch that user's resources (services answer 404 otherwise).
 
-Roles → tools (documented in docs/chat.md). The effective roles of a chat turn are the roles the
-request names *and* the server granted to the user; none left means ``viewer``.
+Roles → tools (documented in docs/chat.md) derive from ``services.policy.POLICY``. The effective roles
+of a turn (``services.policy.effective_roles``): the request's ``user_roles`` narrow the roles the server
+granted; empty = all of them; ``admin`` includes every role.
 """
 
 from __future__ import annotations
@@ -22,51 +23,38 @@ from quantops.data.errors import MarketDataError, UnknownSymbolError
 from quantops.services.comparison import MissingBacktests, StrategyComparisonRequest
 from quantops.services.errors import NotFoundError, ServiceError, ValidationFailed, validation_summary
 from quantops.services.market_data import as_service_error
-from quantops.services.schemas import BacktestCreate, MarketDate, StrategyCreate, Symbol, UserContext
+from quantops.services.policy import allowed_actions
+from quantops.services.schemas import ROLES, BacktestCreate, MarketDate, StrategyCreate, Symbol, UserContext
 
 if TYPE_CHECKING:
     from quantops.services.container import Container
 
 log = logging.getLogger(__name__)
 
-ROLE_TOOLS: dict[str, frozenset[str]] = {
-    # read-only: results, strategies, market data, cache
-    "viewer": frozenset({"get_backtest", "list_backtests", "list_strategies", "cache_status", "market_data"}),
-    # analysts work with strategies and results
-    "analyst": frozenset(
-        {
-            "get_backtest",
-            "list_backtests",
-            "list_strategies",
-            "cache_status",
-            "market_data",
-            "run_backtest",
-            "create_strategy",
-            "compare_strategies",
-        }
-    ),
-    # operations: everything read-only plus running backtests (smoke tests), no strategy authoring
-    "devops": frozenset(
-        {"get_backtest", "list_backtests", "list_strategies", "cache_status", "market_data", "run_backtest"}
-    ),
-}
-ROLE_TOOLS["engineer"] = ROLE_TOOLS["analyst"]
-ROLE_TOOLS["admin"] = ROLE_TOOLS["analyst"]
-KNOWN_ROLES = ("admin", "devops", "engineer", "analyst", "viewer")
-
-
-def effective_roles(requested: Iterable[str], granted: Iterable[str]) -> frozenset[str]:
-    """Roles named by the request that the server granted to the user; none left → viewer."""
-    roles = {role.strip().lower() for role in requested} & {role.lower() for role in granted}
-    roles &= set(KNOWN_ROLES)
-    return frozenset(roles) or frozenset({"viewer"})
+# Every chat tool is a policy action (services.policy.POLICY): the roles → tools table is derived from
+# the one policy the services enforce, so a tool is allowed exactly when the REST call is.
+CHAT_TOOLS: frozenset[str] = frozenset(
+    {
+        "get_backtest",
+        "list_backtests",
+        "list_strategies",
+        "cache_status",
+        "market_data",
+        "run_backtest",
+        "cancel_backtest",
+        "create_strategy",
+        "compare_strategies",
+    }
+)
+KNOWN_ROLES = ROLES
 
 
 def allowed_tools(roles: Iterable[str]) -> frozenset[str]:
-    allowed: set[str] = set()
-    for role in roles:
-        allowed |= ROLE_TOOLS.get(role, frozenset())
-    return frozenset(allowed)
+    """The chat tools the roles may use (``admin`` includes every role)."""
+    return allowed_actions(roles) & CHAT_TOOLS
+
+
+ROLE_TOOLS: dict[str, frozenset[str]] = {role: allowed_tools({role}) for role in ROLES}
 
 
 # ---- argument models (the REST schemas where a REST endpoint exists) ----------------------------------

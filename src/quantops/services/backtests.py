@@ -17,6 +17,7 @@ from quantops.jobs.estimator import DurationEstimator
 from quantops.jobs.handler import BacktestJobHandler
 from quantops.services.errors import ConflictError, NotFoundError, ValidationFailed
 from quantops.services.market_data import MarketDataService, as_service_error
+from quantops.services.policy import require
 from quantops.services.schemas import (
     BacktestCreate,
     BacktestOut,
@@ -24,10 +25,11 @@ from quantops.services.schemas import (
     BacktestResultOut,
     UserContext,
 )
-from quantops.services.strategies import config_dict, parse_config, require_writer
+from quantops.services.strategies import config_dict, parse_config
 from quantops.store.models import TERMINAL_STATUSES, Backtest
 from quantops.store.repositories import BacktestRepository, StrategyRepository
 from quantops.strategies import STRATEGY_TYPES
+from quantops.urls import Links
 
 # Fallback DB poll in `wait`; terminal transitions wake waiters at once (in-process, or via Redis).
 WAIT_POLL_SECONDS = 5.0
@@ -42,7 +44,7 @@ class BacktestsService:
         handler: BacktestJobHandler,
         backend: JobBackend,
         estimator: DurationEstimator,
-        public_base_url: str = "",
+        links: Links | None = None,
     ) -> None:
         self.repo = backtests
         self.strategies = strategies
@@ -50,16 +52,20 @@ class BacktestsService:
         self.handler = handler
         self.backend = backend
         self.estimator = estimator
-        self.public_base_url = public_base_url.rstrip("/")
+        self.links = links or Links(None, "")
 
     def to_out(self, row: Backtest) -> BacktestOut:
         out = BacktestOut.model_validate(row)
         if row.report_path:
-            out.report_url = f"{self.public_base_url}/api/v1/backtests/{row.id}/report"
+            out.report_url = self.report_url(row.id)
         return out
 
+    def report_url(self, backtest_id: str) -> str:
+        """Where the backtest's tear sheet is (once written)."""
+        return self.links.backtest_report(backtest_id)
+
     async def submit(self, user: UserContext, data: BacktestCreate) -> BacktestOut:
-        require_writer(user)
+        require(user, "run_backtest")
         if data.strategy_id is not None:
             strategy = await self.strategies.get(user.id, data.strategy_id)
             if strategy is None:
@@ -178,7 +184,7 @@ class BacktestsService:
         return BacktestPage(items=[self.to_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
     async def cancel(self, user: UserContext, backtest_id: str) -> BacktestOut:
-        require_writer(user)
+        require(user, "cancel_backtest")
         if not await self.repo.cancel(backtest_id, user.id):
             row = await self._row(user, backtest_id)  # 404 if not theirs
             raise ConflictError(f"backtest {backtest_id!r} is already {row.status}")

@@ -60,6 +60,7 @@ from quantops.config import Settings
 from quantops.data.errors import MarketDataError
 from quantops.language import contains_hangul
 from quantops.services.errors import ConflictError, NotFoundError, ValidationFailed
+from quantops.services.policy import require
 from quantops.services.schemas import (
     BacktestCreate,
     BacktestOut,
@@ -76,6 +77,7 @@ if TYPE_CHECKING:
     from quantops.services.events import EventBus
     from quantops.services.market_data import MarketDataService
     from quantops.services.strategies import StrategiesService
+    from quantops.urls import Links
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +231,10 @@ class StrategyComparisonResult(BaseModel):
     query: str
     language: Literal["en", "ko"]
     strategies: list[ComparedStrategy]
-    ranking: list[RankingEntry]
+    ranking: list[str] = Field(description="strategy ids, best first (the original's List[str])")
+    ranking_details: list[RankingEntry] = Field(
+        description="per strategy: rank, composite score and per-metric ranks, best first"
+    )
     summary: str = Field(min_length=SUMMARY_BOUNDS[0], max_length=SUMMARY_BOUNDS[1])
     recommendation: str = Field(min_length=RECOMMENDATION_BOUNDS[0], max_length=RECOMMENDATION_BOUNDS[1])
     reasoning: str = Field(min_length=REASONING_BOUNDS[0], max_length=REASONING_BOUNDS[1])
@@ -413,7 +418,7 @@ class ComparisonService:
         backtests: BacktestsService,
         market_data: MarketDataService | None,
         reports: ReportWriter,
-        public_base_url: str = "",
+        links: Links | None = None,
         narrator: LLMNarrator | None = None,
         events: EventBus | None = None,
     ) -> None:
@@ -421,7 +426,7 @@ class ComparisonService:
         self.backtests = backtests
         self.market_data = market_data
         self.reports = reports
-        self.public_base_url = public_base_url.rstrip("/")
+        self.links = links or backtests.links
         self.narrator = narrator
         self.events = events
 
@@ -441,6 +446,7 @@ class ComparisonService:
         """Compare the caller's strategies. Accepts this module's request, or any model / dict with its
         fields (adapters such as chat tools); invalid fields raise ``ValidationFailed`` naming them.
         ``before_runs`` hears (and may refuse) the backtests the comparison is about to run or await."""
+        require(user, "compare_strategies")
         request = self._coerce(request)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -522,9 +528,7 @@ class ComparisonService:
         if request.generate_report:
             clock = time.perf_counter()
             await self._write_report(user, comparison_id, analysis, analysis_dict, narrative, compared, query)
-            report_url = (
-                f"{self.public_base_url}/api/v1/chatops-advanced/strategies/compare/{comparison_id}/report"
-            )
+            report_url = self.links.comparison_report(comparison_id)
             timings["report"] = (time.perf_counter() - clock) * 1_000
 
         return StrategyComparisonResult(
@@ -532,7 +536,8 @@ class ComparisonService:
             query=query,
             language=narrative.language,
             strategies=compared,
-            ranking=ranking,
+            ranking=[entry.strategy_id for entry in ranking],
+            ranking_details=ranking,
             summary=narrative.summary,
             recommendation=narrative.recommendation,
             reasoning=narrative.reasoning,
@@ -800,7 +805,7 @@ def install(container: Container) -> None:
         container.backtests,
         container.market_data,
         container.reports,
-        public_base_url=settings.public_base_url,
+        links=container.links,
         narrator=narrator,
         events=container.events,
     )

@@ -33,6 +33,7 @@ from quantops.services.strategies import StrategiesService
 from quantops.services.users import UsersService
 from quantops.store.db import Database
 from quantops.store.repositories import BacktestRepository, ChatRepository, StrategyRepository, UserRepository
+from quantops.urls import Links
 
 if TYPE_CHECKING:
     from quantops.services.comparison import ComparisonService
@@ -87,6 +88,7 @@ class Container:
     job_handler: BacktestJobHandler
     estimator: DurationEstimator
     chat_repository: ChatRepository
+    links: Links
     # Optional slots filled by extensions.
     chat: ChatPort | None = None
     comparison: ComparisonService | None = None
@@ -178,6 +180,7 @@ def build_container(
         market_data=market_data,
     )
     events.on_status.append(handler.signals.changed)
+    links = Links(settings.public_base_url, settings.bind_base_url)
     backend: JobBackend
     if settings.job_backend == "celery":
         from quantops.jobs.celery_backend import CeleryJobBackend
@@ -205,7 +208,7 @@ def build_container(
             handler,
             backend,
             estimator,
-            public_base_url=settings.public_base_url,
+            links=links,
         ),
         reports=reports,
         events=events,
@@ -213,6 +216,7 @@ def build_container(
         job_handler=handler,
         estimator=estimator,
         chat_repository=ChatRepository(db),
+        links=links,
     )
     _install_extensions(container, CONTAINER_EXTENSIONS if extensions is None else extensions)
     return container

@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from quantops.services.errors import ConflictError, NotFoundError, PermissionDenied, ValidationFailed
+from quantops.services.errors import ConflictError, NotFoundError, ValidationFailed
+from quantops.services.policy import require
 from quantops.services.schemas import (
     StrategyCreate,
     StrategyOut,
@@ -16,13 +17,6 @@ from quantops.services.schemas import (
 )
 from quantops.store.repositories import DuplicateError, StrategyRepository
 from quantops.strategies import STRATEGY_TYPES, parse_strategy_config
-
-WRITER_ROLES = ("admin", "devops", "engineer", "analyst")
-
-
-def require_writer(user: UserContext) -> None:
-    if not user.has_any(*WRITER_ROLES):
-        raise PermissionDenied(f"user {user.name!r} has read-only access (roles: {sorted(user.roles)})")
 
 
 def parse_config(config: dict[str, Any] | BaseModel, field: str = "config") -> BaseModel:
@@ -55,7 +49,7 @@ class StrategiesService:
         )
 
     async def create(self, user: UserContext, data: StrategyCreate) -> StrategyOut:
-        require_writer(user)
+        require(user, "create_strategy")
         model = parse_config(data.config)
         try:
             row = await self.repo.create(
@@ -79,7 +73,7 @@ class StrategiesService:
         return StrategyOut.model_validate(row)
 
     async def update(self, user: UserContext, strategy_id: str, data: StrategyUpdate) -> StrategyOut:
-        require_writer(user)
+        require(user, "update_strategy")
         values: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"config"})
         if any(v is None for v in values.values()):
             raise ValidationFailed(
@@ -100,6 +94,6 @@ class StrategiesService:
         return StrategyOut.model_validate(row)
 
     async def delete(self, user: UserContext, strategy_id: str) -> None:
-        require_writer(user)
+        require(user, "delete_strategy")
         if not await self.repo.delete(user.id, strategy_id):
             raise NotFoundError("strategy", strategy_id)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from quantops.services.errors import ConflictError, NotFoundError, PermissionDenied, ValidationFailed
+from quantops.services.errors import ConflictError, NotFoundError, ValidationFailed
+from quantops.services.policy import require
 from quantops.services.schemas import ROLES, UserContext, UserCreated, UserOut
 from quantops.store.models import User
 from quantops.store.repositories import DuplicateError, UserRepository
@@ -45,8 +46,7 @@ class UsersService:
         return UserCreated(**UserOut.model_validate(user).model_dump(), api_key=key)
 
     async def create_by(self, actor: UserContext, name: str, roles: list[str]) -> UserCreated:
-        if not actor.has_any("admin"):
-            raise PermissionDenied("only admins create users")
+        require(actor, "create_user")
         return await self.create(name, roles)
 
     async def issue_key(self, name: str, label: str = "") -> str:
@@ -80,6 +80,6 @@ class UsersService:
 
     async def list(self, actor: UserContext | None = None) -> list[UserOut]:
         """All users; through the API only for admins (actor=None is the local CLI)."""
-        if actor is not None and not actor.has_any("admin", "devops"):
-            raise PermissionDenied("only admins and devops list users")
+        if actor is not None:
+            require(actor, "list_users")
         return [UserOut.model_validate(u) for u in await self.repo.list()]

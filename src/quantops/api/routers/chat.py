@@ -37,10 +37,11 @@ from quantops.chat.schemas import (
 )
 from quantops.chat.service import ChatService
 from quantops.services.errors import ServiceError
+from quantops.urls import CHATOPS_PREFIX
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/api/v1/chatops-advanced"
+PREFIX = CHATOPS_PREFIX
 router = APIRouter(prefix=PREFIX, tags=["chatops"])
 page_router = APIRouter(tags=["chatops"])
 _PAGE = resources.files("quantops.chat") / "static" / "chat.html"
@@ -56,16 +57,19 @@ def get_chat(request: Request) -> ChatService:
 ChatDep = Annotated[ChatService, Depends(get_chat)]
 
 
+# The original identified the caller by ``?user_id=`` (it had no authentication). It is accepted on the
+# original's requests so they work as documented; the API key alone decides who acts.
+CompatUserId = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="accepted for compatibility with the original platform; the API key decides the user",
+    ),
+]
+
+
 @router.post("/session/create", response_model=SessionCreated, status_code=status.HTTP_201_CREATED)
-async def create_session(
-    user: CurrentUser,
-    chat: ChatDep,
-    user_id: Annotated[
-        str | None, Query(description="accepted for compatibility; must be the caller")
-    ] = None,
-) -> SessionCreated:
-    if user_id is not None and user_id not in (user.id, user.name):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "user_id must be the authenticated user")
+async def create_session(user: CurrentUser, chat: ChatDep, user_id: CompatUserId = None) -> SessionCreated:
     return await chat.create_session(user)
 
 
@@ -140,7 +144,7 @@ async def export_session(
 
 @router.post("/backtest/trigger", response_model=AutoBacktestResponse, status_code=status.HTTP_202_ACCEPTED)
 async def trigger_backtest(
-    body: AutoBacktestRequest, user: CurrentUser, chat: ChatDep
+    body: AutoBacktestRequest, user: CurrentUser, chat: ChatDep, user_id: CompatUserId = None
 ) -> AutoBacktestResponse:
     return await chat.trigger_backtest(user, body)
 

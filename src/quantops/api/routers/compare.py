@@ -15,8 +15,9 @@ from quantops.services.comparison import (
     StrategyComparisonResult,
 )
 from quantops.services.container import Container
+from quantops.urls import CHATOPS_PREFIX
 
-router = APIRouter(prefix="/api/v1/chatops-advanced/strategies", tags=["comparison"])
+router = APIRouter(prefix=f"{CHATOPS_PREFIX}/strategies", tags=["comparison"])
 
 ComparisonId = Annotated[str, Path(pattern=COMPARISON_ID_PATTERN, description="comparison_id of a result")]
 
