@@ -172,11 +172,9 @@ def _strategy_create(name: str) -> Any:
 
 
 def test_web_page_does_not_default_to_a_role_that_ends_as_viewer() -> None:
-    from pathlib import Path
+    from importlib import resources
 
-    import quantops.chat.router as chat_router
-
-    page = Path(chat_router.__file__).with_name("static").joinpath("chat.html").read_text()
+    page = (resources.files("quantops.chat") / "static" / "chat.html").read_text(encoding="utf-8")
     match = re.search(r'<input id="roles"[^>]*value="([^"]*)"', page)
     assert match is not None
     default = [role.strip() for role in match.group(1).split(",") if role.strip()]
