@@ -369,6 +369,7 @@ def live_api(tmp_path_factory: pytest.TempPathFactory, market_template: Path) ->
         job_workers=1,
         market_data_provider="none",
         max_body_bytes=200_000,
+        webhook_allowlist="127.0.0.1",  # tests' webhook receivers listen on loopback
     )
     users = prepare_database(settings, {**TEST_USERS, "fuzz": ["analyst"]})
     server = _launch_server(settings, root / "server.log")

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     # Prefix of every Redis key/channel/queue, so several deployments (or test runs) share one Redis.
     redis_prefix: str = "quantops"
     webhook_timeout_seconds: float = 5.0
+    webhook_allowlist: str = Field(
+        default="",
+        description="admin: comma-separated hosts, IPs or CIDR networks webhooks may reach although they "
+        "are loopback/private/link-local (refused otherwise, against SSRF), e.g. 127.0.0.1,10.0.0.0/8",
+    )
 
     # LLM (any OpenAI-compatible endpoint); absent key/base_url => offline planner only.
     llm_api_key: SecretStr | None = None

@@ -7,7 +7,10 @@ import json
 import logging
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -373,3 +376,164 @@ async def test_far_dates_are_a_422_naming_the_field(full_api) -> None:
     )
     assert turn.status_code == 200, turn.text
     assert turn.json()["backtest_ids"] == []
+
+
+# ---- #4: webhook SSRF: non-public addresses refused when set and when sent, unless allow-listed --------
+
+PRIVATE_WEBHOOKS = [
+    "http://127.0.0.1:8080/hook",
+    "http://localhost/hook",
+    "http://[::1]/hook",
+    "http://10.1.2.3/hook",
+    "http://172.16.0.1/hook",
+    "http://192.168.1.1/hook",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[fe80::1]/hook",
+    "http://0.0.0.0/hook",
+    "http://[::ffff:127.0.0.1]/hook",
+    "http://2130706433/hook",  # 127.0.0.1 as one decimal number
+    "http://0x7f.1/hook",
+    "http://100.64.0.1/hook",  # carrier-grade NAT
+    "https://127.0.0.1:8443/hook",
+]
+PUBLIC_WEBHOOK = "http://93.184.215.14/hooks/quantops"  # an IP literal: no DNS needed
+
+
+@asynccontextmanager
+async def _app(settings: Any) -> AsyncIterator[ApiClient]:
+    from quantops.api.app import create_app
+    from quantops.services.container import build_container
+
+    container = build_container(settings, extensions=())
+    app = create_app(container=container)
+    async with app.router.lifespan_context(app):
+        if await container.users.get_by_name("alice") is None:
+            keys = {name: u.api_key for name, u in (await create_test_users(container)).items()}
+        else:  # a second app on the same database
+            keys = {name: await container.users.issue_key(name) for name in ("alice", "root")}
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://quantops.test") as client:
+            yield ApiClient(client, container, keys)
+
+
+async def test_webhook_url_must_be_public_unless_allow_listed(make_settings, database_url) -> None:
+    async with _app(make_settings(database_url)) as api:
+        for url in PRIVATE_WEBHOOKS:
+            refused = await api.client.patch(
+                "/api/v1/users/me", json={"webhook_url": url}, headers=api.auth()
+            )
+            assert refused.status_code == 422, (url, refused.text)
+            assert "webhook_url" in refused.text and "webhook_allowlist" in refused.text, refused.text
+        me = (await api.client.get("/api/v1/users/me", headers=api.auth())).json()
+        assert me["webhook_url"] is None  # nothing stored
+        ok = await api.client.patch(
+            "/api/v1/users/me", json={"webhook_url": PUBLIC_WEBHOOK}, headers=api.auth()
+        )
+        assert ok.status_code == 200 and ok.json()["webhook_url"] == PUBLIC_WEBHOOK
+        unresolvable = await api.client.patch(
+            "/api/v1/users/me", json={"webhook_url": "http://no-such-host.invalid/x"}, headers=api.auth()
+        )
+        assert unresolvable.status_code == 422 and "webhook_url" in unresolvable.text
+
+    allow = "127.0.0.1, localhost,10.0.0.0/8,fe80::/10"
+    async with _app(make_settings(database_url, webhook_allowlist=allow)) as api:
+        for url in ("http://127.0.0.1:8080/hook", "http://10.1.2.3/hook", "http://[fe80::1]/hook"):
+            ok = await api.client.patch("/api/v1/users/me", json={"webhook_url": url}, headers=api.auth())
+            assert ok.status_code == 200, (url, ok.text)
+        for url in ("http://192.168.1.1/hook", "http://169.254.169.254/latest/meta-data/"):
+            refused = await api.client.patch(
+                "/api/v1/users/me", json={"webhook_url": url}, headers=api.auth()
+            )
+            assert refused.status_code == 422, (url, refused.text)
+
+
+async def test_webhook_policy_checks_every_address_and_again_at_send_time() -> None:
+    from quantops.services.webhooks import WebhookPolicy, WebhookRefused
+
+    answers = {"mixed.example": ["93.184.215.14", "10.0.0.5"], "public.example": ["93.184.215.14"]}
+
+    async def resolver(host: str, port: int) -> list[str]:
+        return answers[host]
+
+    policy = WebhookPolicy("", resolver=resolver)
+    with pytest.raises(WebhookRefused, match=r"10\.0\.0\.5"):
+        await policy.check("http://mixed.example/hook")  # one private address is enough to refuse
+    [target] = await policy.pin("https://public.example:8443/hook")
+    assert str(target.url) == "https://93.184.215.14:8443/hook"  # connects to the address it checked
+    assert target.headers == {"Host": "public.example:8443"}
+    assert target.extensions == {"sni_hostname": "public.example"}
+    answers["public.example"] = ["127.0.0.1"]  # DNS rebinding: the name now points inside
+    with pytest.raises(WebhookRefused, match=r"127\.0\.0\.1"):
+        await policy.pin("https://public.example:8443/hook")
+
+
+class _Receiver:
+    """A real HTTP server on loopback that records webhook POSTs (with their Host header)."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.received = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                receiver.requests.append((self.headers.get("host", ""), json.loads(body)))
+                receiver.received.set()
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+async def _run_notified_backtest(api: ApiClient) -> str:
+    submitted = await api.client.post(
+        "/api/v1/backtests",
+        json={"strategy_config": SMA, "symbol": "GOOG", "notify_on_completion": True},
+        headers=api.auth(),
+    )
+    assert submitted.status_code == 202, submitted.text
+    backtest_id = submitted.json()["id"]
+    done = await api.client.get(f"/api/v1/backtests/{backtest_id}", params={"wait": 60}, headers=api.auth())
+    assert done.json()["status"] == "completed"
+    await api.container.events.drain()
+    return backtest_id
+
+
+async def test_webhook_to_a_private_address_is_not_sent(make_settings, database_url, caplog) -> None:
+    receiver = _Receiver()
+    try:
+        async with _app(make_settings(database_url)) as api:
+            # Stored before this check existed (or resolved publicly when set): refused at send time too.
+            alice = await api.container.users.get_by_name("alice")
+            await api.container.users.repo.update(alice.id, webhook_url=f"http://127.0.0.1:{receiver.port}/h")
+            with caplog.at_level(logging.WARNING, logger="quantops.services.events"):
+                await _run_notified_backtest(api)
+                for _ in range(300):  # the event is published just after the status changes
+                    if "refused" in caplog.text:
+                        break
+                    await asyncio.sleep(0.1)
+            assert "webhook to 127.0.0.1 refused" in caplog.text and "non-public" in caplog.text
+            await api.container.events.drain()
+            assert receiver.requests == []
+
+        async with _app(make_settings(database_url, webhook_allowlist="localhost")) as api:
+            url = f"http://localhost:{receiver.port}/hooks/quantops"
+            set_ok = await api.client.patch("/api/v1/users/me", json={"webhook_url": url}, headers=api.auth())
+            assert set_ok.status_code == 200, set_ok.text
+            backtest_id = await _run_notified_backtest(api)
+            assert await asyncio.to_thread(receiver.received.wait, 30)
+            host, event = receiver.requests[0]
+            assert event["backtest_id"] == backtest_id and event["status"] == "completed"
+            assert host == f"localhost:{receiver.port}"  # sent to the pinned address, Host kept
+    finally:
+        receiver.close()

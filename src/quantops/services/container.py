@@ -31,6 +31,7 @@ from quantops.services.events import EventBus
 from quantops.services.market_data import MarketDataService
 from quantops.services.strategies import StrategiesService
 from quantops.services.users import UsersService
+from quantops.services.webhooks import WebhookPolicy
 from quantops.store.db import Database
 from quantops.store.repositories import BacktestRepository, ChatRepository, StrategyRepository, UserRepository
 from quantops.urls import Links
@@ -161,13 +162,15 @@ def build_container(
         store = MarketDataStore(settings.resolved_duckdb_path, provider=build_provider(settings))
         market_data = MarketDataService(store)
 
-    users = UsersService(user_repo)
+    webhook_policy = WebhookPolicy(settings.webhook_allowlist)  # one policy: when set and when sent
+    users = UsersService(user_repo, webhook_policy=webhook_policy)
     reports = ReportWriter(settings.resolved_reports_dir)
     events = EventBus(
         users.webhook_url,
         redis_url=settings.redis_url,
         redis_prefix=settings.redis_prefix,
         webhook_timeout_seconds=settings.webhook_timeout_seconds,
+        webhook_policy=webhook_policy,
     )
     estimator = DurationEstimator(backtest_repo.recent_runs)
     handler = BacktestJobHandler(

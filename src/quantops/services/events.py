@@ -20,6 +20,8 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from quantops.services.webhooks import WebhookPolicy, WebhookRefused
+
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 100
@@ -37,8 +39,10 @@ class EventBus:
         redis_prefix: str = "quantops",
         webhook_timeout_seconds: float = 5.0,
         webhook_attempts: int = 3,
+        webhook_policy: WebhookPolicy | None = None,
     ) -> None:
         self._webhook_for_user = webhook_for_user
+        self._webhook_policy = webhook_policy or WebhookPolicy()
         self._redis_url = redis_url
         self._channel_prefix = f"{redis_prefix}:events:"
         self._webhook_timeout = webhook_timeout_seconds
@@ -138,11 +142,27 @@ class EventBus:
                 reraise=True,
             ):
                 with attempt:
-                    response = await self._http.post(url, json=event)
+                    # Checked again at every send, and sent to an address checked (SSRF, DNS rebinding).
+                    response = await self._send_pinned(url, event)
                     response.raise_for_status()
+        except WebhookRefused as exc:
+            log.warning("webhook to %s refused: %s", httpx.URL(url).host, exc.message)
         except httpx.HTTPError as exc:
             # The URL may carry a token: log only the host.
             log.warning("webhook to %s failed: %s", httpx.URL(url).host, type(exc).__name__)
+
+    async def _send_pinned(self, url: str, event: dict[str, Any]) -> httpx.Response:
+        assert self._http is not None
+        targets = await self._webhook_policy.pin(url)
+        for index, target in enumerate(targets):
+            try:
+                return await self._http.post(
+                    target.url, json=event, headers=target.headers, extensions=target.extensions
+                )
+            except httpx.ConnectError:
+                if index == len(targets) - 1:
+                    raise
+        raise AssertionError("pin() returns at least one target")
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait for in-flight webhook deliveries (workers call this before finishing a task)."""

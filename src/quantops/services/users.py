@@ -7,6 +7,7 @@ import secrets
 from quantops.services.errors import ConflictError, NotFoundError, ValidationFailed
 from quantops.services.policy import require
 from quantops.services.schemas import ROLES, UserContext, UserCreated, UserOut
+from quantops.services.webhooks import WebhookPolicy
 from quantops.store.models import User
 from quantops.store.repositories import DuplicateError, UserRepository
 
@@ -22,8 +23,9 @@ def to_context(user: User) -> UserContext:
 
 
 class UsersService:
-    def __init__(self, users: UserRepository) -> None:
+    def __init__(self, users: UserRepository, webhook_policy: WebhookPolicy | None = None) -> None:
         self.repo = users
+        self.webhook_policy = webhook_policy or WebhookPolicy()
 
     async def authenticate(self, api_key: str) -> UserContext | None:
         """The user of a key, or None (unknown or revoked). Keys never appear in logs or errors."""
@@ -69,6 +71,9 @@ class UsersService:
         return UserOut.model_validate(user)
 
     async def set_webhook(self, actor: UserContext, webhook_url: str | None) -> UserOut:
+        """422 on `webhook_url` if its host is (or resolves to) a non-public address not allow-listed."""
+        if webhook_url is not None:
+            await self.webhook_policy.check(webhook_url)
         user = await self.repo.update(actor.id, webhook_url=webhook_url)
         if user is None:
             raise NotFoundError("user", actor.id)
