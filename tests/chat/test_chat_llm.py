@@ -384,7 +384,9 @@ def test_circuit_breaker_opens_skips_the_llm_then_probes(
 
     # Open: the endpoint is not called at all; the offline planner answers.
     fake_llm.script({"text": "SHOULD NOT BE USED"})
+    started = time.monotonic()
     reply = ask(client, server, sid, unique("list my backtests"), roles=["viewer"])
+    print(f"turn with the breaker open: {(time.monotonic() - started) * 1000:.1f} ms over HTTP")
     assert reply["engine"] == "offline" and reply["metadata"]["fallback_reason"] == "circuit_open"
     assert reply["tool_calls"][0]["tool"] == "list_backtests"
     assert fake_llm.requests == []

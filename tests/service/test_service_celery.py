@@ -245,3 +245,53 @@ async def test_killed_worker_prefetched_and_running_jobs_are_resent_without_the_
         await container.aclose()
         broker.close()
         registry.close()
+
+
+def test_holding_orphaned_rules() -> None:
+    from quantops.jobs.celery_liveness import Holding
+
+    def holding(holders: dict[str, str], alive: set[str]) -> Holding:
+        return Holding("b1", holders, frozenset(alive))
+
+    # never taken (still queued) or taken by a live worker: leave it
+    assert not holding({}, set()).orphaned("pending", 0)
+    assert not holding({"w1": "received"}, {"w1"}).orphaned("pending", 0)
+    assert not holding({"w1": "running:1"}, {"w1"}).orphaned("running", 1)
+    # every holder dead: re-send, pending or running (a claim not yet noted still counts)
+    assert holding({"w1": "received"}, set()).orphaned("pending", 0)
+    assert holding({"w1": "received", "w2": "received"}, set()).orphaned("pending", 0)
+    assert holding({"w1": "received"}, set()).orphaned("running", 1)
+    # the claimer of the current attempt is dead, a live worker only holds a duplicate message
+    assert holding({"w1": "running:1", "w2": "received"}, {"w2"}).orphaned("running", 1)
+    # ... but a live worker on the current attempt is what counts, not a dead one's older attempt
+    assert not holding({"w1": "running:1", "w2": "running:2"}, {"w2"}).orphaned("running", 2)
+    # a pending job also received by a live worker will be run by it
+    assert not holding({"w1": "received", "w2": "received"}, {"w2"}).orphaned("pending", 0)
+    assert holding({"w1": "running:1", "w2": "received"}, {"w2"}).dead == ["w1"]
+
+
+def test_worker_registry_heartbeat_expires_and_holdings_follow_the_job(redis_url, redis_prefix) -> None:
+    from quantops.jobs.celery_liveness import RECEIVED, Heartbeat, WorkerRegistry
+
+    registry = WorkerRegistry(redis_url, f"{redis_prefix}:{uuid.uuid4().hex[:6]}", 0.6, 60)
+    try:
+        heartbeat = Heartbeat(registry, "w-live")
+        heartbeat.start()
+        registry.beat("w-dead")  # beats once, then is SIGKILLed
+        for worker in ("w-live", "w-dead"):
+            registry.hold("b1", worker, RECEIVED)
+        registry.hold("b2", "w-live", "running:1")
+        time.sleep(1.5)  # > the TTL; the live worker's thread refreshed its key every 0.2 s
+        b1, b2, b3 = registry.holdings(["b1", "b2", "b3"])
+        assert b1.alive == {"w-live"} and b1.dead == ["w-dead"] and not b1.orphaned("pending", 0)
+        assert not b2.orphaned("running", 1) and b3.holders == {}
+        registry.let_go("b1", "w-live")  # it skipped a duplicate: only the dead holder is left
+        assert registry.holdings(["b1"])[0].orphaned("pending", 0)
+        registry.forget_workers("b1", ["w-dead"])
+        registry.finished("b2")
+        assert [h.holders for h in registry.holdings(["b1", "b2"])] == [{}, {}]
+        heartbeat.stop()  # a clean shutdown retires the key at once
+        registry.hold("b4", "w-live", RECEIVED)
+        assert registry.holdings(["b4"])[0].orphaned("pending", 0)
+    finally:
+        registry.close()
