@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from quantops.config import Settings, get_settings
+from quantops.urls import API_PREFIX
 
 if TYPE_CHECKING:
     from quantops.services.users import UsersService
@@ -138,7 +139,8 @@ def users_ensure_default() -> None:
     verb = "created" if created else "exists"
     typer.echo(f"default user {name!r} {verb}; key stored in {key_file} (0600)")
     typer.echo(f"API key: {key}")
-    typer.echo(f"try: curl -H 'X-API-Key: {key}' http://{settings.host}:{settings.port}/api/v1/users/me")
+    base = settings.public_base_url or settings.bind_base_url
+    typer.echo(f"try: curl -H 'X-API-Key: {key}' {base}{API_PREFIX}/users/me")
 
 
 @users_app.command("list")

@@ -212,6 +212,11 @@ def test_compare_ranking_is_the_list_of_ids_best_first(server: ChatServer, http:
     details = result["ranking_details"]
     assert [d["rank"] for d in details] == [1, 2, 3]
     assert result["ranking"] == [d["strategy_id"] for d in details]
+    # each strategy entry carries the requested metrics at the top level, as the original's did
+    for entry in result["strategies"]:
+        assert {"strategy_id", "name"} <= set(entry)
+        for metric in original.COMPARE_BODY["metrics"]:
+            assert entry[metric] == entry["metrics"][metric] and isinstance(entry[metric], float)
     for length_key, (low, high) in {
         "summary": (50, 500),
         "recommendation": (50, 500),

@@ -18,6 +18,7 @@ import httpx
 import typer
 
 from quantops.config import get_settings
+from quantops.urls import API_PREFIX, CHATOPS_PREFIX
 
 UrlOption = Annotated[
     str | None, typer.Option("--url", help="API base URL (default: QUANTOPS_PUBLIC_BASE_URL, else host:port)")
@@ -42,7 +43,7 @@ class ChatClient:
 
     @property
     def api(self) -> str:
-        return self.base_url.rstrip("/") + "/api/v1/chatops-advanced"
+        return self.base_url.rstrip("/") + CHATOPS_PREFIX
 
     @property
     def headers(self) -> dict[str, str]:
@@ -89,7 +90,7 @@ def _client(url: str | None, api_key: str | None, roles: list[str] | None) -> Ch
     base = url or settings.public_base_url or settings.bind_base_url
     if not roles:
         try:
-            me = http.get(base.rstrip("/") + "/api/v1/users/me", headers={"X-API-Key": api_key})
+            me = http.get(base.rstrip("/") + f"{API_PREFIX}/users/me", headers={"X-API-Key": api_key})
         except httpx.HTTPError as exc:
             raise typer.BadParameter(
                 f"cannot reach {base}: {type(exc).__name__} (is `quantops serve` running?)"

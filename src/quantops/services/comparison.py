@@ -207,6 +207,11 @@ BeforeRuns = Callable[[list[str], str], Awaitable[None]]
 
 
 class ComparedStrategy(BaseModel):
+    """One compared strategy. Each metric is also a top-level key (``"total_return": 15.5``), as in the
+    original platform's entries; ``metrics`` holds the same numbers."""
+
+    model_config = ConfigDict(extra="allow")
+
     strategy_id: str
     name: str
     label: str = Field(description="unique display name used in the texts and the report")
@@ -216,6 +221,14 @@ class ComparedStrategy(BaseModel):
     end: date | None
     metrics: dict[str, float | None] = Field(description="on the common dates; win_rate from the backtest")
     num_trades: int | None = None
+
+    @model_validator(mode="after")
+    def _metrics_at_top_level(self) -> ComparedStrategy:
+        extra = self.__pydantic_extra__
+        if extra is not None:
+            fields = type(self).model_fields
+            extra.update({name: value for name, value in self.metrics.items() if name not in fields})
+        return self
 
 
 class RankingEntry(BaseModel):
