@@ -66,7 +66,7 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"\bstrategies\b|전략들|전략\s*(?:목록|리스트)|저장된\s*전략|내\s*전략|전략\s*(?:뭐|뭐가)?\s*있"
         ),
         "run": (
-            r"\brun\b|\brerun\b|\bre-run\b|\btest\b|\bsimulate\b|\btry\b|\bexecute\b|\bbacktest\b|"
+            r"\brun\b|\brerun\b|\bre-run\b|\btest\b|\bsimulate\b|\btry\b|\bexecute\b|"
             r"\bdo\s+(?:it|that|the\s+same)\b|돌려|돌리|실행(?!\s*중)|(?<!백)테스트|시뮬|해\s*봐|해봐|해\s*줘|해줘|부탁|"
             r"how\s+would|what\s+if|would\s+have|했다면|였다면|어떨까|어땠을까"
         ),
@@ -1010,14 +1010,15 @@ def _answer_pending(
             bare = [n for n in reading.unclaimed if n.integral and n.unit in ("", "번")]
             if ids or len(bare) == 1:
                 filled["backtest_id"] = (ids[0] if ids else str(int(bare[0].value))).lower()
+                if not ids:
+                    reading.unclaimed.remove(bare[0])
         elif slot == "strategy_ids":
-            ids = (
-                reading.strategy_ids
-                or reading.generic_ids
-                or [str(int(n.value)) for n in reading.unclaimed if n.integral]
-            )
+            bare = [n for n in reading.unclaimed if n.integral]
+            ids = reading.strategy_ids or reading.generic_ids or [str(int(n.value)) for n in bare]
             if len(ids) >= 2:
                 filled["strategy_ids"] = ids[:5]
+                if not (reading.strategy_ids or reading.generic_ids):
+                    reading.unclaimed = [n for n in reading.unclaimed if n not in bare]
             elif reading.latest_n:
                 filled["latest_n"] = reading.latest_n
         elif slot == "name" and reading.text and not own_cues:

@@ -8,13 +8,14 @@ words people use for them come from the strategy module's ``chat`` lexicon (Engl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import AliasChoices
 
 from quantops.backtest import SETTINGS_CHAT, BacktestSettings, SettingChat
 from quantops.chat.planner.text import alternation, squash
+from quantops.engine import catalogue
 from quantops.strategies import STRATEGY_TYPES
 from quantops.strategies.base import ChatLexicon, StrategyConfigBase
 
@@ -171,94 +172,27 @@ def setting_default(name: str) -> Any:
     return BacktestSettings.model_fields[name].default
 
 
-# ---- metrics (local table until the shared metric catalogue lands) -----------------------------------
-@dataclass(frozen=True)
-class MetricWords:
-    key: str
-    higher_is_better: bool
-    label_en: str
-    label_ko: str
-    synonyms: tuple[str, ...] = field(default=())
+# ---- metrics: the comparable metrics of the engine's catalogue (keys, synonyms en/ko, direction) ----------
+def _metric_terms(entry: catalogue.Metric) -> set[str]:
+    words = {
+        entry.key,
+        entry.key.replace("_", " "),
+        entry.label.en,
+        entry.label.ko,
+        entry.name.en,
+        entry.name.ko,
+    }
+    words.update(entry.synonyms())
+    return {w.lower() for w in words if not re.search(r"[()%]", w)}
 
 
-METRICS: tuple[MetricWords, ...] = (
-    MetricWords(
-        "sharpe_ratio",
-        True,
-        "Sharpe ratio",
-        "샤프 지수",
-        ("sharpe ratio", "sharpe", "샤프 지수", "샤프 비율", "샤프"),
-    ),
-    MetricWords(
-        "sortino_ratio", True, "Sortino ratio", "소르티노 지수", ("sortino ratio", "sortino", "소르티노")
-    ),
-    MetricWords("calmar_ratio", True, "Calmar ratio", "칼마 지수", ("calmar ratio", "calmar", "칼마")),
-    MetricWords(
-        "max_drawdown",
-        False,
-        "max drawdown",
-        "최대 낙폭",
-        (
-            "maximum drawdown",
-            "max drawdown",
-            "max dd",
-            "drawdowns",
-            "drawdown",
-            "mdd",
-            "최대 낙폭",
-            "최대낙폭",
-            "낙폭",
-            "드로다운",
-            "손실폭",
-        ),
-    ),
-    MetricWords(
-        "win_rate", True, "win rate", "승률", ("win rate", "winrate", "hit rate", "win ratio", "승률")
-    ),
-    MetricWords("volatility", False, "volatility", "변동성", ("volatility", "vol", "변동성", "변동폭")),
-    MetricWords(
-        "cagr",
-        True,
-        "CAGR",
-        "연평균 수익률",
-        (
-            "cagr",
-            "annualized return",
-            "annualised return",
-            "annual return",
-            "yearly return",
-            "연평균 수익률",
-            "연평균",
-            "연 수익률",
-            "연수익률",
-            "연환산 수익률",
-        ),
-    ),
-    MetricWords(
-        "total_return",
-        True,
-        "total return",
-        "총 수익률",
-        (
-            "total return",
-            "total returns",
-            "returns",
-            "return",
-            "profit",
-            "profits",
-            "pnl",
-            "p&l",
-            "performance",
-            "총 수익률",
-            "수익률",
-            "수익",
-            "누적 수익률",
-        ),
-    ),
-)
-METRIC_BY_SYNONYM: dict[str, str] = {squash(s): m.key for m in METRICS for s in m.synonyms}
-METRIC_WORDS = alternation([s for m in METRICS for s in m.synonyms])
-HIGHER_IS_BETTER = {m.key: m.higher_is_better for m in METRICS}
+_METRICS = [catalogue.metric(key) for key in catalogue.COMPARISON_METRICS]
+METRIC_BY_SYNONYM: dict[str, str] = {}
+for _entry in _METRICS:
+    for _term in _metric_terms(_entry):
+        METRIC_BY_SYNONYM.setdefault(squash(_term), _entry.key)
+METRIC_WORDS = alternation([term for entry in _METRICS for term in _metric_terms(entry)])
+HIGHER_IS_BETTER = {entry.key: entry.direction == catalogue.Direction.HIGHER for entry in _METRICS}
 
 # ---- symbols: the demo universe's company names (en/ko) ----------------------------------------------
 DEMO_SYMBOLS = ("AAPL", "MSFT", "NVDA", "GOOG", "AMZN", "TSLA", "META", "SPY", "QQQ", "JPM", "NFLX", "AMD")

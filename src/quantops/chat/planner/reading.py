@@ -18,7 +18,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from quantops.chat.planner import lexicon as lx
 from quantops.chat.planner.periods import Period, read_period
-from quantops.chat.planner.text import Claims, Number, alternation, numbers, squash
+from quantops.chat.planner.text import Claims, Number, numbers, squash
 
 # ---- problems -------------------------------------------------------------------------------------------
 
@@ -64,7 +64,9 @@ _GENERIC_MARK = re.compile(
 _NUMBER_BEFORE_STRATEGY = re.compile(r"(?<![\d./])(\d{1,7})\s*번\s*(?:전략|strateg)", re.I)
 _NUMBER_BEFORE_BACKTEST = re.compile(r"(?<![\d./])(\d{1,7})\s*번\s*(?:백테스트|back-?test)", re.I)
 _BACKTEST_TOKEN = re.compile(
-    r"(?:back-?test|백테스트)\s*(?:id\s*)?(?:#\s*)?([a-z0-9_\-]{1,40})(?![a-z0-9_\-])", re.I
+    r"(?:back-?test|백테스트)\s*(?:id\s*)?(?:#\s*)?([a-z0-9_\-]{1,40})(?![a-z0-9_\-])"
+    r"(?=\s*(?:[?.!,]|$|please|pls|for\s+me|now|결과|보여|상태|취소|좀|는|은|을|를))",
+    re.I,
 )
 _NOT_AN_ID = {
     "results", "result", "list", "status", "for", "on", "of", "with", "the", "that", "this", "please",
@@ -1061,6 +1063,3 @@ def _read_names(reading: Reading) -> None:
     korean_suffix = re.search(r"([\w\-]{1,60}?)(?:이라는|라는)\s*이름", text)
     if korean_suffix:
         reading.create_name = korean_suffix.group(1).strip()
-
-
-ALL_METRIC_WORDS = alternation([s for m in lx.METRICS for s in m.synonyms])
