@@ -23,6 +23,7 @@ CORE = {"services", "chat", "jobs"}
 FORBIDDEN: dict[str, set[str] | None] = {
     "engine": None,
     "reports": None,
+    "common": None,  # utcnow, json_safe: usable by every layer
     "services": ADAPTERS | {"chat"},
     "chat": ADAPTERS,
     "jobs": ADAPTERS | {"services", "chat", "analysis"},

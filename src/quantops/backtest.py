@@ -6,7 +6,6 @@ pandas is allowed here (results are DataFrames/Series); the numeric work happens
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from quantops.common import json_safe
 from quantops.engine import catalogue
 from quantops.engine.errors import BarsValidationError, InsufficientBarsError
 from quantops.engine.metrics import compute_stats, periods_per_year
@@ -303,18 +303,6 @@ SETTINGS_CHAT: dict[str, SettingChat] = {
 assert set(SETTINGS_CHAT) <= set(BacktestSettings.model_fields)
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def _iso(ts_ns: int) -> str:
     return str(np.datetime64(int(ts_ns), "ns").astype("datetime64[s]")) + "Z"
 
@@ -397,11 +385,11 @@ class BacktestResult:
         out: dict[str, Any] = {
             "config": self.config.model_dump(mode="json"),
             "settings": self.settings.model_dump(mode="json"),
-            "stats": _json_safe(dict(self.stats)),
+            "stats": json_safe(dict(self.stats)),
         }
         if include_equity:
             out["equity"] = [
-                [_iso(ts), _json_safe(v)]
+                [_iso(ts), json_safe(v)]
                 for ts, v in zip(self.timestamps_ns.tolist(), self.sim.equity.tolist(), strict=True)
             ]
         if include_trades:
@@ -410,7 +398,7 @@ class BacktestResult:
             for row in t:
                 eb, xb = int(row[T_ENTRY_BAR]), int(row[T_EXIT_BAR])
                 rows.append(
-                    _json_safe(
+                    json_safe(
                         {
                             "entry_bar": eb,
                             "exit_bar": xb,

@@ -25,14 +25,15 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import openai
-from openai import AsyncOpenAI
 
 from quantops.chat.cache import JsonCache, cache_key
+from quantops.common import utcnow
 from quantops.config import Settings
+from quantops.llm_client import make_llm_client
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class CircuitBreaker:
         if self._probing or self.failures >= self.threshold:
             log.warning("LLM circuit breaker open after %d consecutive failure(s)", self.failures)
             self._opened_mono = self._clock()
-            self.opened_at = datetime.now(UTC)
+            self.opened_at = utcnow()
         self._probing = False
 
     def release(self) -> None:
@@ -167,14 +168,7 @@ class LLMAgent:
         self.turn_deadline = settings.llm_turn_deadline_seconds
         self.breaker = CircuitBreaker(settings.llm_breaker_failures, settings.llm_breaker_cooldown_seconds)
         self.cache = cache
-        api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
-        # No SDK retries: a 429/5xx should fall back to the offline planner at once, not stall the chat.
-        self.client = AsyncOpenAI(
-            api_key=api_key,
-            base_url=settings.llm_base_url or None,
-            timeout=settings.llm_timeout_seconds,
-            max_retries=0,
-        )
+        self.client = make_llm_client(settings)  # no SDK retries: a 429/5xx falls back to the planner at once
 
     async def close(self) -> None:
         await self.client.close()

@@ -37,6 +37,7 @@ from quantops.chat.tools import (
     build_registry,
 )
 from quantops.chat.trigger import trigger_backtest
+from quantops.common import utcnow
 from quantops.config import Settings
 from quantops.language import Language, detect_language
 from quantops.services.errors import NotFoundError, ServiceError, ValidationFailed
@@ -47,10 +48,6 @@ log = logging.getLogger(__name__)
 
 # How an offline answer is split into stream chunks (words), so WS/SSE clients see progress.
 _OFFLINE_CHUNK_CHARS = 80
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -141,7 +138,7 @@ class ChatService:
     async def create_session(
         self, user: UserContext, channel: str = "api", title: str = ""
     ) -> SessionCreated:
-        expires = _utcnow() + self.session_ttl
+        expires = utcnow() + self.session_ttl
         row = await self.repo.create_session(
             user.id, title=title, channel=channel, state={}, expires_at=expires
         )
@@ -153,7 +150,7 @@ class ChatService:
 
     def _active(self, expires_at: datetime | None) -> bool:
         expires = _aware(expires_at)
-        return expires is None or expires > _utcnow()
+        return expires is None or expires > utcnow()
 
     async def _session_row(self, user: UserContext, session_id: str) -> Any:
         row = await self.repo.get_session(user.id, session_id)
@@ -253,7 +250,7 @@ class ChatService:
         return f"chat-{session_id}.md", "text/markdown; charset=utf-8", "\n".join(lines)
 
     async def purge_expired(self) -> int:
-        return await self.repo.delete_expired(_utcnow())
+        return await self.repo.delete_expired(utcnow())
 
     async def _purge_loop(self, interval_seconds: float) -> None:
         while True:
@@ -405,7 +402,7 @@ class ChatService:
         pending.append(
             {"role": "assistant", "content": answer, "tool_calls": tool_calls or None, "meta": assistant_meta}
         )
-        new_expiry = _utcnow() + self.session_ttl
+        new_expiry = utcnow() + self.session_ttl
         session_values: dict[str, Any] = {"state": state.context, "expires_at": new_expiry}
         if state.turn_count == 0:
             session_values["title"] = question[:200]
@@ -434,7 +431,7 @@ class ChatService:
             denied_tools=denied,
             effective_roles=sorted(roles),
             metadata=metadata,
-            timestamp=_aware(turn.created_at) or _utcnow(),
+            timestamp=_aware(turn.created_at) or utcnow(),
         )
 
     async def _offline(

@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from quantops.common import utcnow
 from quantops.services.errors import NotFoundError
-from quantops.store.models import ChatSession, ChatTurn, utcnow
+from quantops.store.models import ChatSession, ChatTurn
 from quantops.store.repositories import ChatRepository
 
 _ATTEMPTS = 10

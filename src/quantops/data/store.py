@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from quantops.common import utcnow
 from quantops.data.bars import Bars
 from quantops.data.errors import (
     EmptyRangeError,
@@ -135,7 +136,7 @@ class _Fill:
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return utcnow().replace(tzinfo=None)  # DuckDB TIMESTAMP columns are naive UTC
 
 
 class MarketDataStore:

@@ -23,10 +23,10 @@ import anyio.to_thread
 import redis
 from celery import Celery
 
+from quantops.common import utcnow
 from quantops.config import Settings
 from quantops.jobs.base import JobBackend, JobHandler
 from quantops.jobs.celery_liveness import Holding, WorkerRegistry
-from quantops.store.models import utcnow
 
 log = logging.getLogger(__name__)
 

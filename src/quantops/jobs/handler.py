@@ -7,9 +7,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from quantops.common import utcnow
 from quantops.data.bars import Bars
 from quantops.jobs.payload import JobOutcome, JobPayload
-from quantops.store.models import TERMINAL_STATUSES, utcnow
+from quantops.store.models import TERMINAL_STATUSES
 from quantops.store.repositories import BacktestRepository
 
 if TYPE_CHECKING:

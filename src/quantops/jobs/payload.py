@@ -7,7 +7,6 @@ never open the market-data store. Celery messages are JSON, so arrays travel bas
 from __future__ import annotations
 
 import base64
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,18 +94,3 @@ class JobOutcome:
         return cls(**message)
 
 
-def json_safe(value: Any) -> Any:
-    """numpy/pandas scalars → Python; NaN/inf → None (JSON has no NaN)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [json_safe(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from quantops.jobs.payload import JobOutcome, JobPayload, json_safe
+from quantops.common import json_safe
+from quantops.jobs.payload import JobOutcome, JobPayload
 
 
 def _columnar(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:

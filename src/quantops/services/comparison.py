@@ -59,6 +59,7 @@ from quantops.backtest import BacktestSettings
 from quantops.config import Settings
 from quantops.data.errors import MarketDataError
 from quantops.language import contains_hangul
+from quantops.llm_client import make_llm_client
 from quantops.services.errors import ConflictError, NotFoundError, ValidationFailed
 from quantops.services.policy import require
 from quantops.services.schemas import (
@@ -309,14 +310,8 @@ class LLMNarrator:
         self.model = settings.llm_model
         self.temperature = settings.llm_temperature
         self.max_tokens = settings.llm_max_tokens
-        api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
         # No SDK retries: a failing LLM should fall back to the deterministic writer at once.
-        self.client = client or AsyncOpenAI(
-            api_key=api_key,
-            base_url=settings.llm_base_url or None,
-            timeout=settings.llm_timeout_seconds,
-            max_retries=0,
-        )
+        self.client = client or make_llm_client(settings)
 
     async def close(self) -> None:
         await self.client.close()

@@ -14,12 +14,12 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from quantops.common import utcnow
 from quantops.services.webhooks import WebhookPolicy, WebhookRefused
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class EventBus:
 
     async def publish(self, user_id: str, event: dict[str, Any]) -> None:
         """Send to the user's WebSocket subscribers and (in the background) to their webhook."""
-        event = {"ts": datetime.now(UTC).isoformat(), **event}
+        event = {"ts": utcnow().isoformat(), **event}
         if self._redis is not None:
             await self._redis.publish(self._channel_prefix + user_id, json.dumps(event, default=str))
         else:

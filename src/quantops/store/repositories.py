@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from quantops.common import utcnow
 from quantops.store.db import Database
 from quantops.store.models import (
     ApiKey,
@@ -25,7 +26,6 @@ from quantops.store.models import (
     ChatTurn,
     Strategy,
     User,
-    utcnow,
 )
 
 
