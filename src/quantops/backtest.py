@@ -43,25 +43,29 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _SIZE_TYPES = {"percent": SIZE_PERCENT, "cash": SIZE_CASH, "units": SIZE_UNITS}
+MAX_PERIODS_PER_YEAR = 525_600  # one-minute bars around the clock (the shortest interval)
 
 
 class BacktestSettings(BaseModel):
     """Costs, sizing and execution conventions of one backtest (defaults follow the original platform)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Every number is bounded (and finite): periods_per_year=1e308 once gave a Sharpe ratio of 1.2e152.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     initial_cash: float = Field(100_000.0, gt=0, le=1e15, description="starting cash")
     commission: float = Field(
         0.001, ge=0, lt=0.5, description="fraction of notional per order (0.001 = 0.1%)"
     )
-    commission_fixed: float = Field(0.0, ge=0, description="fixed fee per order, in cash")
+    commission_fixed: float = Field(0.0, ge=0, le=1e9, description="fixed fee per order, in cash")
     slippage_bps: float = Field(5.0, ge=0, lt=5_000, description="adverse price move per fill, basis points")
     fill: Literal["next_open", "close"] = Field(
         "next_open", description="decided on bar t's close; filled at t+1's open or at t's close"
     )
     direction: Literal["long_only", "long_short"] = "long_only"
     size_type: Literal["percent", "cash", "units"] = "percent"
-    size: float = Field(1.0, gt=0, description="fraction of equity (percent), cash amount, or units")
+    size: float = Field(
+        1.0, gt=0, le=1e15, description="fraction of equity (percent), cash amount, or units"
+    )
     fractional: bool = Field(False, description="allow fractional units (default: whole units)")
     stop_loss_pct: float | None = Field(None, gt=0, lt=100, description="exit at this % loss from entry")
     take_profit_pct: float | None = Field(None, gt=0, le=10_000, description="exit at this % gain from entry")
@@ -69,7 +73,11 @@ class BacktestSettings(BaseModel):
         0.0, ge=-0.5, lt=1, description="annual rate as a fraction, for Sharpe/Sortino"
     )
     periods_per_year: float | None = Field(
-        None, gt=0, description="bars per year for annualisation; default inferred from the bar spacing"
+        None,
+        ge=1,
+        le=MAX_PERIODS_PER_YEAR,
+        description="bars per year for annualisation (1 .. 525600, one bar a minute all year); "
+        "default inferred from the bar spacing",
     )
 
     @model_validator(mode="after")

@@ -537,3 +537,52 @@ async def test_webhook_to_a_private_address_is_not_sent(make_settings, database_
             assert host == f"localhost:{receiver.port}"  # sent to the pinned address, Host kept
     finally:
         receiver.close()
+
+
+# ---- #8: out-of-range settings are refused (periods_per_year=1e308 gave a Sharpe of 1.2e152) -----------
+
+
+def test_every_numeric_backtest_setting_is_bounded() -> None:
+    from pydantic import ValidationError
+
+    from quantops.backtest import BacktestSettings
+
+    numeric = [
+        name
+        for name, info in BacktestSettings.model_fields.items()
+        if info.annotation in (float, int, float | None, int | None)
+    ]
+    assert set(numeric) >= {"initial_cash", "commission", "commission_fixed", "size", "periods_per_year"}
+    for name in numeric:
+        for value in (1e308, float("inf"), float("-inf"), float("nan"), -1e308):
+            extra = {"size_type": "cash"} if name == "size" else {}
+            with pytest.raises(ValidationError) as refused:
+                BacktestSettings(**{name: value, **extra})
+            assert name in str(refused.value), (name, value)
+    assert BacktestSettings(periods_per_year=252, commission_fixed=1.0, size=1000, size_type="cash")
+
+
+async def test_out_of_range_settings_are_a_422(full_api) -> None:
+    c, alice = full_api.client, full_api.auth("alice")
+    for settings in (
+        {"periods_per_year": 1e308},
+        {"periods_per_year": 10_000_000},
+        {"commission_fixed": 1e300},
+        {"size_type": "cash", "size": 1e300},
+        {"size_type": "units", "size": 1e300},
+    ):
+        body = {"strategy_config": SMA, "symbol": "GOOG", "settings": settings}
+        response = await c.post("/api/v1/backtests", json=body, headers=alice)
+        name = next(k for k in settings if k != "size_type")
+        assert response.status_code == 422 and name in response.text, (settings, response.text)
+    raw = '{"strategy_config": {"config_type": "sma_crossover"}, "symbol": "GOOG", "settings": {"size": NaN}}'
+    nan = await c.post(
+        "/api/v1/backtests", content=raw, headers={**alice, "content-type": "application/json"}
+    )
+    assert nan.status_code == 422, nan.text
+    fine = await c.post(
+        "/api/v1/backtests",
+        json={"strategy_config": SMA, "symbol": "GOOG", "settings": {"periods_per_year": 252}},
+        headers=alice,
+    )
+    assert fine.status_code == 202, fine.text
