@@ -268,3 +268,24 @@ def test_an_explicit_public_base_url_wins() -> None:
             "https://quantops.example.com/api/v1/chatops-advanced/strategies/compare/c1/report"
         )
     assert derived.base_url == "http://127.0.0.1:8500"
+
+
+async def test_links_in_a_websocket_chat_follow_the_host_it_reached(server: ChatServer) -> None:
+    import json
+
+    from websockets.asyncio.client import connect
+
+    port = server.url.rsplit(":", 1)[1]
+    async with httpx.AsyncClient(timeout=30) as client:
+        created = await client.post(server.api + "/session/create", headers=server.headers())
+    sid = created.json()["session_id"]
+    url = f"ws://localhost:{port}/api/v1/chatops-advanced/ws/chat/{sid}"
+    async with connect(url, additional_headers=server.headers()) as ws:
+        await ws.send(json.dumps({"question": "backtest sma 10/50 on AAPL 2016-2020", "user_roles": []}))
+        while (message := json.loads(await ws.recv()))["type"] not in ("done", "error"):
+            pass
+    assert message["type"] == "done", message
+    result = message["tool_calls"][0]["result"]
+    assert result["status"] == "completed"
+    expected = f"http://localhost:{port}/api/v1/backtests/{result['id']}/report"
+    assert result["report_url"] == expected and expected in message["answer"]

@@ -12,6 +12,7 @@ from quantops.data.bars import Bars
 from quantops.jobs.payload import JobOutcome, JobPayload
 from quantops.store.models import TERMINAL_STATUSES
 from quantops.store.repositories import BacktestRepository
+from quantops.urls import backtest_path, backtest_report_path
 
 if TYPE_CHECKING:
     from quantops.jobs.base import BarsSource, JobEventPublisher
@@ -150,7 +151,8 @@ class BacktestJobHandler:
             "config_type": row.config_type,
             "error": row.error,
             "stats": row.stats,
-            "url": f"/api/v1/backtests/{row.id}",
-            "report_url": f"/api/v1/backtests/{row.id}/report" if row.report_path else None,
+            # server-relative: a worker does not know the host a client reaches the server on
+            "url": backtest_path(row.id),
+            "report_url": backtest_report_path(row.id) if row.report_path else None,
         }
         await self.events.publish(row.owner_id, event)
