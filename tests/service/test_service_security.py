@@ -586,3 +586,32 @@ async def test_out_of_range_settings_are_a_422(full_api) -> None:
         headers=alice,
     )
     assert fine.status_code == 202, fine.text
+
+
+# ---- #9: the server's file paths are shown to admins only -------------------------------------------
+
+
+async def test_cache_status_shows_server_paths_to_admins_only(full_api, market_duckdb) -> None:
+    c = full_api.client
+    path = str(market_duckdb)
+    for user in ("vera", "alice"):
+        status = await c.get("/api/v1/market-data/status", headers=full_api.auth(user))
+        assert status.status_code == 200 and "AAPL" in status.json()["symbols"]
+        assert path not in status.text and str(market_duckdb.parent) not in status.text, status.text[:300]
+        session_id = (await c.post(f"{CHAT}/session/create", headers=full_api.auth(user))).json()[
+            "session_id"
+        ]
+        turn = await c.post(
+            f"{CHAT}/session/{session_id}/chat",
+            json={"question": "cache status"},
+            headers=full_api.auth(user),
+        )
+        assert turn.status_code == 200 and turn.json()["tool_calls"], turn.text
+        assert str(market_duckdb.parent) not in turn.text, turn.text
+    admin = await c.get("/api/v1/market-data/status", headers=full_api.auth("root"))
+    assert admin.json()["path"] == path
+    session_id = (await c.post(f"{CHAT}/session/create", headers=full_api.auth("root"))).json()["session_id"]
+    turn = await c.post(
+        f"{CHAT}/session/{session_id}/chat", json={"question": "cache status"}, headers=full_api.auth("root")
+    )
+    assert path in turn.json()["answer"]

@@ -310,7 +310,7 @@ async def _compare_strategies(ctx: ToolContext, args: StrategyComparisonRequest)
 async def _cache_status(ctx: ToolContext, args: NoArgs) -> dict[str, Any]:
     if ctx.container.market_data is None:
         raise ServiceError("this process has no market-data store")
-    return _dump(await ctx.container.market_data.cache_status())
+    return _dump(await ctx.container.market_data.cache_status(ctx.user))  # path: admins only
 
 
 async def _market_data(ctx: ToolContext, args: MarketDataArgs) -> dict[str, Any]:

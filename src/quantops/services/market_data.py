@@ -17,7 +17,8 @@ from quantops.data.errors import (
 )
 from quantops.data.store import MarketDataStore
 from quantops.services.errors import NotFoundError, ServiceError, UpstreamUnavailable, ValidationFailed
-from quantops.services.schemas import Bar, BarsOut
+from quantops.services.policy import may_view_server_paths
+from quantops.services.schemas import Bar, BarsOut, UserContext
 
 
 def as_service_error(exc: MarketDataError) -> ServiceError:
@@ -37,8 +38,13 @@ class MarketDataService:
     def __init__(self, store: MarketDataStore) -> None:
         self.store = store
 
-    async def cache_status(self) -> dict[str, Any]:
-        return await anyio.to_thread.run_sync(self.store.cache_status)
+    async def cache_status(self, user: UserContext | None = None) -> dict[str, Any]:
+        """The store's status; its file path only for admins (`policy.SERVER_PATH_ROLES`) or the local
+        CLI (`user=None`)."""
+        status = await anyio.to_thread.run_sync(self.store.cache_status)
+        if user is not None and not may_view_server_paths(user.roles):
+            status.pop("path", None)
+        return status
 
     async def symbols(self) -> list[str]:
         return await anyio.to_thread.run_sync(self.store.symbols)

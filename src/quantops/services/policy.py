@@ -39,6 +39,9 @@ POLICY: dict[str, frozenset[str]] = {
     "list_users": frozenset({"devops", ADMIN}),
     "create_user": frozenset({ADMIN}),
 }
+# Not an action (nothing is refused): what an answer may show. The server's file-system paths (e.g. the
+# market-data file in the cache status) are shown to these roles only.
+SERVER_PATH_ROLES: frozenset[str] = frozenset({ADMIN})
 
 
 def expand(roles: Iterable[str]) -> frozenset[str]:
@@ -49,6 +52,10 @@ def expand(roles: Iterable[str]) -> frozenset[str]:
 
 def allows(roles: Iterable[str], action: str) -> bool:
     return bool(expand(roles) & POLICY[action])
+
+
+def may_view_server_paths(roles: Iterable[str]) -> bool:
+    return bool(expand(roles) & SERVER_PATH_ROLES)
 
 
 def allowed_actions(roles: Iterable[str]) -> frozenset[str]:

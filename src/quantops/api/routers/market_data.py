@@ -15,9 +15,9 @@ router = APIRouter(prefix="/api/v1/market-data", tags=["market-data"])
 
 
 
-@router.get("/status", summary="Cache status: symbols, ranges, hit/miss counts")
+@router.get("/status", summary="Cache status: symbols, ranges, hit/miss counts (file path: admins only)")
 async def cache_status(user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
-    return await container.market_data.cache_status()  # type: ignore[union-attr]
+    return await container.market_data.cache_status(user)  # type: ignore[union-attr]
 
 
 @router.get("/symbols", summary="Symbols with stored bars")
