@@ -41,3 +41,22 @@ def test_one_llm_client_factory_without_sdk_retries() -> None:
     client = make_llm_client(settings)
     assert client.max_retries == 0 and client.api_key == "sk-test"
     assert str(client.base_url).startswith("http://127.0.0.1:9/v1") and client.timeout == 7
+
+
+def test_the_api_prefix_is_written_once() -> None:
+    """Every route and link is built from ``quantops.urls.API_PREFIX``: no other "/api/v1…" literal."""
+    import ast
+    from pathlib import Path
+
+    import quantops
+
+    package = Path(quantops.__file__).parent
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "urls.py" and path.parent == package:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and text.startswith("/api/"):
+                found.append(f"{path.relative_to(package)}:{node.lineno} {node.value!r}")
+    assert found == []

@@ -24,6 +24,7 @@ FORBIDDEN: dict[str, set[str] | None] = {
     "engine": None,
     "reports": None,
     "common": None,  # utcnow, json_safe: usable by every layer
+    "urls": None,  # the API prefix and the links
     "services": ADAPTERS | {"chat"},
     "chat": ADAPTERS,
     "jobs": ADAPTERS | {"services", "chat", "analysis"},

@@ -15,8 +15,9 @@ from quantops.services.schemas import (
     BacktestResultOut,
     BacktestStatus,
 )
+from quantops.urls import API_PREFIX
 
-router = APIRouter(prefix="/api/v1/backtests", tags=["backtests"])
+router = APIRouter(prefix=f"{API_PREFIX}/backtests", tags=["backtests"])
 
 BacktestId = Annotated[str, Path(min_length=1, max_length=64)]
 NOT_FOUND = {404: {"description": "no such backtest (or not yours)"}}

@@ -10,11 +10,12 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
 from quantops.api.deps import BINARY_FRAME_ERROR, receive_text_frame, websocket_user
 from quantops.services.container import Container
+from quantops.urls import API_PREFIX
 
 router = APIRouter(tags=["events"])
 
 
-@router.websocket("/api/v1/ws/events")
+@router.websocket(f"{API_PREFIX}/ws/events")
 async def events_socket(websocket: WebSocket) -> None:
     """Auth: `X-API-Key` / `Authorization: Bearer` header, or `?api_key=` (browsers). JSON messages."""
     user = await websocket_user(websocket)

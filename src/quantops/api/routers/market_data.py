@@ -10,8 +10,9 @@ from fastapi import APIRouter, Path, Query
 from quantops.api.deps import ContainerDep, CurrentUser
 from quantops.data.timeutil import MAX_DATE, MIN_DATE
 from quantops.services.schemas import BarsOut
+from quantops.urls import API_PREFIX
 
-router = APIRouter(prefix="/api/v1/market-data", tags=["market-data"])
+router = APIRouter(prefix=f"{API_PREFIX}/market-data", tags=["market-data"])
 
 
 

@@ -14,8 +14,9 @@ from quantops.services.schemas import (
     StrategyValidation,
 )
 from quantops.strategies import StrategyConfig
+from quantops.urls import API_PREFIX
 
-router = APIRouter(prefix="/api/v1/strategies", tags=["strategies"])
+router = APIRouter(prefix=f"{API_PREFIX}/strategies", tags=["strategies"])
 
 StrategyId = Annotated[str, Path(min_length=1, max_length=64)]
 NOT_FOUND = {404: {"description": "no such strategy (or not yours)"}}

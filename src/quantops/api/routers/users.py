@@ -6,8 +6,9 @@ from fastapi import APIRouter, status
 
 from quantops.api.deps import ContainerDep, CurrentUser
 from quantops.services.schemas import UserCreate, UserCreated, UserOut, UserSettingsUpdate
+from quantops.urls import API_PREFIX
 
-router = APIRouter(prefix="/api/v1/users", tags=["users"])
+router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
 
 @router.get("/me", summary="Who am I")
