@@ -4,14 +4,19 @@ write path the chat needs to be fast: a turn's messages and the session update i
 
 from __future__ import annotations
 
-import asyncio
-import random
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_incrementing,
+    wait_random,
+)
 
 from quantops.common import utcnow
 from quantops.services.errors import NotFoundError
@@ -40,14 +45,16 @@ class ChatStore(ChatRepository):
 
         Turns of one session are serialized per process; another process writing the same session at
         the same moment makes the (session, seq) constraint fire: take the next numbers and retry."""
-        for attempt in range(_ATTEMPTS):
-            try:
-                hint = last_seq_hint if attempt == 0 else None
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(IntegrityError),
+            stop=stop_after_attempt(_ATTEMPTS),
+            # a short random pause that grows per attempt, so two writers stop colliding
+            wait=wait_random(0.001, 0.01) + wait_incrementing(start=0.0, increment=0.005),
+            reraise=True,
+        ):
+            with attempt:
+                hint = last_seq_hint if attempt.retry_state.attempt_number == 1 else None
                 return await self._record_turns(owner_id, session_id, turns, hint, **session_values)
-            except IntegrityError:
-                if attempt == _ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(random.uniform(0.001, 0.01 * (attempt + 1)))
         raise AssertionError("unreachable")
 
     async def _record_turns(
