@@ -547,8 +547,8 @@ def sweep(
     """Backtest every combination of ``grid`` in parallel numba kernels; best ``metric`` first.
 
     Combinations the config model rejects (e.g. fast ≥ slow) are skipped; fixed parameters can be
-    given as one-element lists. ``progress``: tqdm bar (default: when stderr is a terminal and the grid
-    has more than 200 combinations).
+    given as one-element lists. ``progress``: a rich progress bar on stderr (default: when stderr is a
+    terminal and the grid has more than 200 combinations).
     """
     import itertools
     import sys
@@ -592,9 +592,16 @@ def sweep(
     show = progress if progress is not None else (sys.stderr.isatty() and len(configs) > 200)
     bar = None
     if show:
-        from tqdm.auto import tqdm
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        bar = tqdm(total=len(configs), desc=f"sweep {config_type}", unit="combo")
+        # rich is the project's one progress-bar library (the data CLI uses it too)
+        bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=Console(stderr=True),
+        )  # fmt: skip
+        bar.start()
+        task = bar.add_task(f"sweep {config_type}", total=len(configs))
     results = np.empty((len(configs), len(SWEEP_METRICS)))
     # chunks bound the signal memory on long series and let the progress bar move
     chunk_rows = int(min(256, max(4, _SWEEP_SIGNAL_BYTES // (2 * n))))
@@ -622,10 +629,10 @@ def sweep(
                 resolved.risk_free_rate,
             )
             if bar is not None:
-                bar.update(len(chunk))
+                bar.advance(task, len(chunk))
     finally:
         if bar is not None:
-            bar.close()
+            bar.stop()
 
     table = pd.DataFrame([cfg.model_dump(exclude={"config_type"}) for cfg in configs])
     metrics = pd.DataFrame(results, columns=list(SWEEP_METRICS))
