@@ -79,8 +79,12 @@ async def test_latest_n_and_fallback_symbol_over_rest(live_server_any_db: Any) -
     [
         ({"latest_n": 1}, "latest_n", "greater than or equal to 2"),
         ({"latest_n": 6}, "latest_n", "less than or equal to 5"),
-        ({"latest_n": 2, "strategy_ids": ["a", "b"]}, "body", "either strategy_ids or latest_n"),
-        ({}, "body", "either strategy_ids or latest_n"),
+        (
+            {"latest_n": 2, "strategy_ids": ["a", "b"]},
+            "body",
+            "exactly one of strategy_ids, latest_n or strategy_names",
+        ),
+        ({}, "body", "exactly one of strategy_ids, latest_n or strategy_names"),
         ({"latest_n": 2, "fallback_symbol": "X" * 40}, "fallback_symbol", "at most 32"),
     ],
 )

@@ -97,12 +97,19 @@ def test_korean_backtest_request(offline_server: ChatServer, client: httpx.Clien
 
 def test_list_failed_backtests_and_strategies(offline_server: ChatServer, client: httpx.Client) -> None:
     sid = new_session(client, offline_server, "root")
-    # A backtest whose period has no data fails validation → a clear message, nothing started.
+    # A backtest whose period has no data → a question naming the stored range, nothing started.
     bad = ask(
         client, offline_server, sid, "backtest sma 10/50 on AAPL 1990-1991", user="root", roles=["admin"]
     )
-    assert bad["backtest_ids"] == [] and bad["tool_calls"][0]["ok"] is False
-    assert "run a backtest" in bad["answer"]
+    assert bad["backtest_ids"] == [] and bad["tool_calls"] == []
+    assert "AAPL data covers only 2015-01-" in bad["answer"] and "Which period" in bad["answer"]
+    # A symbol the store does not hold → a question naming it (a new request: the pending one is replaced,
+    # AAPL is not silently used), nothing started.
+    unknown = ask(
+        client, offline_server, sid, "backtest sma 10/50 on ZZZQ 2018-2020", user="root", roles=["admin"]
+    )
+    assert unknown["backtest_ids"] == [] and unknown["tool_calls"] == []
+    assert "'ZZZQ' is not a valid symbol" in unknown["answer"]
     created = ask(
         client, offline_server, sid, "create strategy ema 12/26 named Trendy", user="root", roles=["admin"]
     )
@@ -142,9 +149,9 @@ def test_cache_status_market_data_and_help(offline_server: ChatServer, client: h
     assert re.search(r"GOOG: \d+ daily bars", price["answer"])
     missing = ask(client, offline_server, sid, "ZZZQ 시세 보여줘", roles=[], user="vera")
     assert (
-        missing["tool_calls"][0]["ok"] is False
-        and "ZZZQ" in missing["answer"]
-        and "not found" in missing["answer"]
+        missing["tool_calls"] == []
+        and "'ZZZQ'" in missing["answer"]
+        and "알 수 없는 종목" in missing["answer"]
     )
     unknown = ask(client, offline_server, sid, "tell me a joke", roles=[], user="vera")
     assert unknown["tool_calls"] == [] and "Here is what I can do" in unknown["answer"]

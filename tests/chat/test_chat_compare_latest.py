@@ -190,7 +190,7 @@ def test_compare_latest_asks_for_a_symbol_when_none_is_known(
     assert call["tool"] == "compare_strategies" and call["ok"], answered
     assert call["arguments"]["latest_n"] == 2 and call["arguments"]["symbol"] == "MSFT"
     assert call["result"]["strategy_ids"] == ids and len(call["result"]["ran_backtests"]) == 2
-    assert answered["metadata"]["slots_from_context"] == ["pending_compare"]
+    assert answered["metadata"]["slots_from_context"] == ["pending"]
     assert "Compared 2 strategies (MSFT)" in answered["answer"]
     # The question is answered once: a bare symbol later is a price question again.
     assert _ask(http, offline_server, sid, "MSFT", user)["tool_calls"][0]["tool"] == "market_data"
@@ -226,7 +226,8 @@ def test_compare_tool_rules_on_a_real_store(tmp_path: Path) -> None:
             both = await registry.call(
                 "compare_strategies", {"latest_n": 2, "strategy_ids": ["x", "y"]}, ctx, analyst
             )
-            assert both.status_code == 422 and "either strategy_ids or latest_n" in (both.error or "")
+            assert both.status_code == 422
+            assert "exactly one of strategy_ids, latest_n or strategy_names" in (both.error or "")
 
             no_symbol = await registry.call("compare_strategies", {"latest_n": 2}, ctx, analyst)
             assert no_symbol.missing == "symbol" and no_symbol.missing_details == ["a", "b"]

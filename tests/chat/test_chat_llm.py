@@ -88,7 +88,11 @@ def test_tool_calling_loop_runs_a_real_backtest(
     reply = ask(
         client, llm_server, session(client, llm_server), unique("backtest sma 10/50 on AAPL 2016-2020")
     )
-    assert reply["engine"] == "llm" and reply["answer"] == "Your backtest finished."
+    # The model did not state what ran, so the interpretation line is added (issue #9's rule).
+    said, added = reply["answer"].split("\n\n")
+    assert reply["engine"] == "llm" and said == "Your backtest finished."
+    assert added.startswith("Interpretation: SMA crossover fast=10 slow=50 (fast default) on AAPL 2016-01-")
+    assert "commission 0.1% (default)" in added and added.endswith("synthetic demo data (not real prices).")
     assert len(reply["backtest_ids"]) == 1 and reply["metadata"]["llm_steps"] == 2
     backtest = client.get(
         f"{llm_server.url}/api/v1/backtests/{reply['backtest_ids'][0]}", headers=llm_server.headers()
@@ -97,7 +101,8 @@ def test_tool_calling_loop_runs_a_real_backtest(
     # The model was given the real result of the tool call.
     second = fake_llm.requests[1]["body"]["messages"]
     tool_message = next(m for m in second if m["role"] == "tool")
-    assert json.loads(tool_message["content"])["stats"] == backtest["stats"]
+    handed = json.loads(tool_message["content"])
+    assert handed["stats"] == backtest["stats"] and handed["interpretation"] == added
     assert second[-2]["tool_calls"][0]["function"]["name"] == "run_backtest"
 
 

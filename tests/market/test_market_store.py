@@ -361,3 +361,34 @@ def test_read_only_store_reads_but_refuses_writes(goog_csv: Path, store_path: Pa
         assert reader.cache_status()["total_rows"] == 2148
         with pytest.raises(InvalidRequestError, match="read-only"):
             reader.import_file(goog_csv, symbol="GOOG2")
+
+
+def test_catalogue_is_from_memory_and_knows_synthetic_sources(goog_csv: Path, store_path: Path) -> None:
+    """The chat reads the catalogue every turn: it must agree with cache_status, follow writes (version)
+    and survive a reopen (loaded from the coverage table)."""
+    store = MarketDataStore(store_path)
+    try:
+        assert store.catalogue() == {}
+        before = store.version
+        store.import_file(goog_csv, "GOOG")
+        store.load_demo(["AAPL"])
+        assert store.version > before
+        catalogue = store.catalogue()
+        assert list(catalogue) == ["AAPL", "GOOG"]
+        assert catalogue["AAPL"].synthetic and not catalogue["GOOG"].synthetic
+        status = {row["symbol"]: row for row in store.cache_status()["per_symbol"]}  # type: ignore[union-attr]
+        for symbol, info in catalogue.items():
+            assert (info.first, info.last, info.rows) == (
+                status[symbol]["first"],
+                status[symbol]["last"],
+                status[symbol]["rows"],
+            )
+            assert info.synthetic == status[symbol]["synthetic"]
+        assert store.catalogue("1h") == {}
+    finally:
+        store.close()
+    reopened = MarketDataStore(store_path)
+    try:
+        assert reopened.catalogue() == catalogue
+    finally:
+        reopened.close()

@@ -5,16 +5,23 @@ Nothing here invents a number: every figure printed comes from the tool result p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from quantops.backtest import BacktestSettings
 from quantops.chat.planner import describe_strategy
 from quantops.engine import catalogue
 from quantops.language import Language
+from quantops.services.backtests import metric_value
 from quantops.services.policy import POLICY, roles_allowing
+from quantops.strategies import STRATEGY_TYPES
 
 TOOL_LABELS: dict[str, dict[Language, str]] = {
     "run_backtest": {"en": "run a backtest", "ko": "백테스트 실행"},
     "get_backtest": {"en": "show a backtest", "ko": "백테스트 조회"},
+    "cancel_backtest": {"en": "cancel a backtest", "ko": "백테스트 취소"},
     "list_backtests": {"en": "list backtests", "ko": "백테스트 목록"},
     "list_strategies": {"en": "list strategies", "ko": "전략 목록"},
     "create_strategy": {"en": "create a strategy", "ko": "전략 생성"},
@@ -46,6 +53,18 @@ _SLOT_QUESTIONS: dict[str, dict[Language, str]] = {
         "'my last 3 strategies'.",
         "ko": "어떤 전략들을 비교할까요? 전략 id를 2~5개 알려주시거나 '최근 전략 3개'처럼 말해 주세요 "
         "('전략 목록'으로 확인).",
+    },
+    "strategy_names": {
+        "en": "which strategies? Name 2-5 of your saved strategies (see 'list strategies').",
+        "ko": "어떤 전략들을 비교할까요? 저장된 전략 이름을 2~5개 알려주세요 ('전략 목록'으로 확인).",
+    },
+    "start": {
+        "en": "which period (e.g. '2018-2022', 'since 2020')?",
+        "ko": "어떤 기간으로 할까요? (예: '2018-2022', '2020년부터')",
+    },
+    "intent": {
+        "en": "what would you like to do — run a backtest, show a result, list, or compare?",
+        "ko": "무엇을 할까요? 백테스트 실행, 결과 조회, 목록, 비교 중에서 알려주세요.",
     },
     "config": {
         "en": "which strategy config (e.g. 'sma 10/50')?",
@@ -83,10 +102,78 @@ def help_text(language: Language, allowed: frozenset[str] | None = None) -> str:
     return "\n".join(lines)
 
 
+def _slot_question(slot: str, language: Language) -> str:
+    if slot in _SLOT_QUESTIONS:
+        return _SLOT_QUESTIONS[slot][language]
+    name = slot.rsplit(".", 1)[-1]  # "strategy_config.fast" → "fast"
+    return f"'{name}' 값을 알려주세요." if language == "ko" else f"what value for {name}?"
+
+
 def ask_for(missing: list[str], language: Language) -> str:
-    questions = [_SLOT_QUESTIONS.get(slot, {"en": slot, "ko": slot})[language] for slot in missing]
+    questions = [_slot_question(slot, language) for slot in missing]
     prefix = "조금 더 알려주세요 — " if language == "ko" else "I need a bit more: "
     return prefix + " ".join(questions)
+
+
+def ask_about(missing: list[str], problems: list[Any], language: Language) -> str:
+    """The planner's own questions (PlanProblem.message_en/message_ko) for the missing slots, in the
+    turn's language; a slot without one gets the generic question of ``ask_for``."""
+    key = "message_ko" if language == "ko" else "message_en"
+    questions: list[str] = []
+    covered: set[str] = set()
+    for problem in problems:
+        message = getattr(problem, key, None) or (problem.get(key) if isinstance(problem, dict) else None)
+        slot = getattr(problem, "field", None) or (
+            problem.get("field") if isinstance(problem, dict) else None
+        )
+        if message and message not in questions:
+            questions.append(str(message))
+            covered.add(str(slot))
+    rest = [slot for slot in missing if slot not in covered]
+    if not questions:
+        return ask_for(rest, language)
+    return " ".join([*questions, *(_slot_question(slot, language) for slot in rest)])
+
+
+def ask_strategy_name(problem: dict[str, Any], language: Language) -> str:
+    """A strategy named in a comparison matches none or several of the user's strategies."""
+    name = problem.get("value") or "?"
+    candidates = [str(c) for c in problem.get("candidates") or []]
+    listed = ", ".join(f"'{c}'" for c in candidates)
+    if problem.get("kind") == "ambiguous":
+        if language == "ko":
+            return f"'{name}'와(과) 이름이 같은 전략이 여러 개예요: {listed}. 어느 것을 비교할까요?"
+        return f"Several of your strategies are called '{name}': {listed}. Which one do you mean?"
+    if language == "ko":
+        hint = f" 혹시 {listed} 중 하나인가요?" if candidates else " '전략 목록'으로 이름을 확인해 주세요."
+        return f"'{name}'이라는 이름의 저장된 전략이 없어요.{hint} 어떤 전략을 비교할까요?"
+    hint = (
+        f" Did you mean {' or '.join(repr(c) for c in candidates)}?"
+        if candidates
+        else (" See 'list strategies' for their names.")
+    )
+    return f"You have no saved strategy named '{name}'.{hint} Which strategy should I compare?"
+
+
+def period_outside_data(args: dict[str, Any], data: DataInfo | None, language: Language) -> str | None:
+    """A question when the requested period has no stored bars at all (e.g. "last 3 years" of a symbol
+    whose data ends in 2013): never an empty or silently shifted run."""
+    if data is None:
+        return None
+    start, end = _day(args.get("start")), _day(args.get("end"))
+    if not ((start and start > data.last) or (end and end < data.first)):
+        return None
+    asked = f"{start or '…'} → {end or '…'}"
+    symbol = args.get("symbol")
+    if language == "ko":
+        return (
+            f"{symbol} 데이터는 {data.first} → {data.last} 기간만 있어서 요청하신 기간({asked})에는 데이터가 "
+            "없어요. 어떤 기간으로 할까요? (예: '2010-2012')"
+        )
+    return (
+        f"{symbol} data covers only {data.first} → {data.last}, so the period you asked for ({asked}) has no "
+        f"bars. Which period should I use (e.g. '{data.first[:4]}-{data.last[:4]}')?"
+    )
 
 
 def ask_compare_symbol(
@@ -210,39 +297,57 @@ def _strategy_label(item: dict[str, Any]) -> str:
 
 
 # ---- per tool --------------------------------------------------------------------------------------------
-def render_backtest(item: dict[str, Any], language: Language, just_started: bool = False) -> str:
+def render_backtest(
+    item: dict[str, Any], language: Language, just_started: bool = False, interp: str | None = None
+) -> str:
+    """One backtest; with ``interp`` (the interpretation line) the head names only the id and the
+    interpretation follows on its own line (it already says symbol, strategy and period)."""
     head_parts = [item.get("symbol") or "", _strategy_label(item), _period(item)]
-    head = ", ".join(part for part in head_parts if part)
+    head = "" if interp else " (" + ", ".join(part for part in head_parts if part) + ")"
     status = item.get("status", "?")
     ident = item.get("id")
+    report = ""
+    if status == "completed" and item.get("report_url"):
+        report = (" 리포트: " if language == "ko" else " Report: ") + str(item["report_url"])
     if status == "completed":
         numbers = stats_line(item.get("stats"), language)
         if language == "ko":
-            text = f"백테스트 {ident} ({head}) 완료: {numbers}."
+            text = f"백테스트 {ident}{head} 완료: {numbers}."
         else:
-            text = f"Backtest {ident} ({head}) completed: {numbers}."
-        if item.get("report_url"):
-            text += (" 리포트: " if language == "ko" else " Report: ") + str(item["report_url"])
-        return text
-    if status == "failed":
+            text = f"Backtest {ident}{head} completed: {numbers}."
+    elif status == "failed":
         if language == "ko":
-            return f"백테스트 {ident} ({head}) 실패: {item.get('error') or '원인 불명'}"
-        return f"Backtest {ident} ({head}) failed: {item.get('error') or 'unknown error'}"
-    eta = item.get("estimated_duration_seconds")
+            text = f"백테스트 {ident}{head} 실패: {item.get('error') or '원인 불명'}"
+        else:
+            text = f"Backtest {ident}{head} failed: {item.get('error') or 'unknown error'}"
+    else:
+        eta = item.get("estimated_duration_seconds")
+        if language == "ko":
+            text = f"백테스트 {ident}{head} 상태: {_STATUS_KO.get(status, status)}."
+            if just_started and eta is not None:
+                text += f" 예상 소요 시간 {float(eta):.1f}초. 나중에 '그 결과 보여줘'라고 물어보세요."
+        else:
+            text = f"Backtest {ident}{head} is {status}."
+            if just_started and eta is not None:
+                text += f" Estimated {float(eta):.1f} s; ask 'show me the result' later."
+    if interp:
+        return f"{text}\n{interp}" + (f"\n{report.strip()}" if report else "")
+    return text + report
+
+
+def render_cancelled(item: dict[str, Any], language: Language) -> str:
+    label = ", ".join(p for p in (item.get("symbol") or "", _strategy_label(item)) if p)
     if language == "ko":
-        text = f"백테스트 {ident} ({head}) 상태: {_STATUS_KO.get(status, status)}."
-        if just_started and eta is not None:
-            text += f" 예상 소요 시간 {float(eta):.1f}초. 나중에 '그 결과 보여줘'라고 물어보세요."
-        return text
-    text = f"Backtest {ident} ({head}) is {status}."
-    if just_started and eta is not None:
-        text += f" Estimated {float(eta):.1f} s; ask 'show me the result' later."
-    return text
+        status = _STATUS_KO.get(item.get("status", ""), "")
+        return f"백테스트 {item.get('id')} ({label})를 취소했어요 (상태: {status})."
+    return f"Cancelled backtest {item.get('id')} ({label}); it is now {item.get('status')}."
 
 
 def render_backtest_list(result: dict[str, Any], language: Language) -> str:
     items = result.get("items", [])
     status = result.get("status")
+    if result.get("sort_by"):
+        return render_ranked_backtests(result, language)
     if not items:
         if language == "ko":
             return f"{_STATUS_KO.get(status, '') + ' ' if status else ''}백테스트가 없어요."
@@ -265,6 +370,39 @@ def render_backtest_list(result: dict[str, Any], language: Language) -> str:
         if item.get("status") == "failed" and item.get("error"):
             line += f" · {item['error'][:80]}"
         lines.append(line)
+    return "\n".join(lines)
+
+
+def render_ranked_backtests(result: dict[str, Any], language: Language) -> str:
+    """'Which was best?': the user's backtests ranked by a metric, the metric's value on every line."""
+    items = result.get("items", [])
+    metric, order = str(result["sort_by"]), result.get("order") or "best"
+    label = catalogue.label(metric, language)
+    symbol = result.get("symbol")
+    if not items:
+        if language == "ko":
+            return f"{symbol + ' ' if symbol else ''}{label} 값이 있는 완료된 백테스트가 없어요."
+        return f"No completed {symbol + ' ' if symbol else ''}backtests with a {label} to rank."
+    total = result.get("total", len(items))
+    where = f" ({symbol})" if symbol else ""
+    if language == "ko":
+        best = "좋은" if order == "best" else "나쁜"
+        head = f"{label} 기준 가장 {best} 백테스트{where} ({len(items)}개 / 순위 대상 {total}개):"
+    else:
+        head = (
+            f"Your {'best' if order == 'best' else 'worst'} backtest{'s' if len(items) != 1 else ''}{where} "
+            f"by {label} ({len(items)} of {total} ranked):"
+        )
+    lines = [head]
+    for rank, item in enumerate(items, start=1):
+        figure = format_metric(metric, metric_value(item.get("stats"), metric), language)
+        period = _period({"start": _day(item.get("data_start")) or item.get("start"),
+                          "end": _day(item.get("data_end")) or item.get("end")})  # fmt: skip
+        lines.append(
+            f"{rank}. {item.get('id')} · {_strategy_label(item)} · {item.get('symbol')}"
+            + (f" · {period}" if period else "")
+            + f" · {figure}"
+        )
     return "\n".join(lines)
 
 
@@ -380,6 +518,8 @@ def render_result(tool: str, result: dict[str, Any], language: Language) -> str:
         return render_backtest(result, language, just_started=True)
     if tool == "get_backtest":
         return render_backtest(result, language)
+    if tool == "cancel_backtest":
+        return render_cancelled(result, language)
     if tool == "list_backtests":
         return render_backtest_list(result, language)
     if tool == "list_strategies":
@@ -393,3 +533,235 @@ def render_result(tool: str, result: dict[str, Any], language: Language) -> str:
     if tool == "market_data":
         return render_market(result, language)
     return str(result)
+
+
+# ---- the interpretation of a run (the rule of issue #9: never a silent default) ------------------------
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where each argument of a run came from: what the user typed (arg path → text), what the session
+    context filled, and whether the period was relative ("last 3 years"). ``None`` stands for a brain
+    that does not say (the LLM): then only values equal to the defaults are marked, as defaults."""
+
+    stated: Mapping[str, str] = field(default_factory=dict)
+    from_context: frozenset[str] = frozenset()
+    period_relative: bool = False
+    requested_start: str | None = None  # the period as planned (before the data clipped it)
+    requested_end: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DataInfo:
+    """What the store holds for a symbol (from the market-data catalogue)."""
+
+    first: str  # ISO date of the first stored bar
+    last: str
+    synthetic: bool
+
+
+_WORDS: dict[str, dict[Language, str]] = {
+    "you_said": {"en": "you said {}", "ko": "입력: {}"},
+    "default": {"en": "default", "ko": "기본값"},
+    "defaults": {"en": "all parameters default", "ko": "모든 파라미터 기본값"},
+    "default_of": {"en": "{} default", "ko": "{} 기본값"},
+    "context": {"en": "from the previous request", "ko": "이전 요청에서"},
+    "on": {"en": "on", "ko": "종목"},
+    "whole": {"en": "all stored data", "ko": "저장된 전체 기간"},
+    "commission": {"en": "commission", "ko": "수수료"},
+    "commission_fixed": {"en": "fixed fee per order", "ko": "주문당 고정 수수료"},
+    "slippage_bps": {"en": "slippage", "ko": "슬리피지"},
+    "initial_cash": {"en": "cash", "ko": "초기 자금"},
+    "fill": {"en": "fills at", "ko": "체결"},
+    "direction": {"en": "direction", "ko": "방향"},
+    "size": {"en": "position size", "ko": "포지션 크기"},
+    "fractional": {"en": "fractional units", "ko": "소수 단위 수량"},
+    "stop_loss_pct": {"en": "stop loss", "ko": "손절"},
+    "take_profit_pct": {"en": "take profit", "ko": "익절"},
+    "risk_free_rate": {"en": "risk-free rate", "ko": "무위험 이자율"},
+    "synthetic": {"en": "synthetic demo data (not real prices)", "ko": "합성 데모 데이터(실제 가격 아님)"},
+    "saved": {"en": "saved strategy {}", "ko": "저장된 전략 {}"},
+    "label": {"en": "Interpretation: ", "ko": "해석: "},
+}
+_SETTING_DEFAULTS: dict[str, Any] = BacktestSettings().model_dump(mode="json")
+_SETTINGS_ALWAYS = ("commission", "slippage_bps", "initial_cash")  # costs and cash: said every time
+
+
+def _w(key: str, language: Language) -> str:
+    return _WORDS[key][language]
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _mark(path: str, value: Any, default: Any, prov: Provenance | None, language: Language) -> str:
+    """ " (you said 0.2%)" / " (default)" / " (from the previous request)" / "" for one argument."""
+    if prov is not None:
+        if path in prov.stated:
+            return f" ({_w('you_said', language).format(prov.stated[path])})"
+        if path in prov.from_context or path.split(".")[0] in prov.from_context:
+            return f" ({_w('context', language)})"
+    return f" ({_w('default', language)})" if value == default else ""
+
+
+def _setting_text(name: str, value: Any, language: Language) -> str:
+    if name == "commission":
+        return f"{float(value) * 100:g}%"
+    if name == "slippage_bps":
+        return f"{float(value):g} bps"
+    if name in ("initial_cash", "commission_fixed"):
+        return f"{float(value):,.0f}" if float(value).is_integer() else f"{float(value):,.2f}"
+    if name in ("stop_loss_pct", "take_profit_pct"):
+        return f"{float(value):g}%"
+    if name == "risk_free_rate":
+        return f"{float(value) * 100:g}%"
+    return _value(value)
+
+
+def _strategy_part(item: dict[str, Any], prov: Provenance | None, language: Language) -> str:
+    config = dict(item.get("config") or {})
+    config_type = str(config.get("config_type", "?"))
+    spec = STRATEGY_TYPES.get(config_type)
+    title = spec.title if spec is not None else config_type
+    fields = [n for n in spec.model.model_fields if n != "config_type"] if spec is not None else []
+    defaults = {n: spec.model.model_fields[n].default for n in fields} if spec is not None else {}
+    params = " ".join(f"{name}={_value(config[name])}" for name in fields if name in config)
+    head = f"{title} {params}".strip()
+    if item.get("strategy_id"):
+        head = f"{_w('saved', language).format(item['strategy_id'])}: {head}"
+    prefix = "strategy_config"
+    if prov is not None and (prefix in prov.from_context or "strategy_id" in prov.from_context):
+        return f"{head} ({_w('context', language)})"
+    said: list[str] = []
+    defaulted: list[str] = []
+    for name in fields:
+        path = f"{prefix}.{name}"
+        if prov is not None and path in prov.stated:
+            if prov.stated[path] not in said:
+                said.append(prov.stated[path])
+        elif prov is not None and path in prov.from_context:
+            continue
+        elif name in config and config[name] == defaults.get(name):
+            defaulted.append(name)
+    if not said and prov is not None and prefix in prov.stated and fields:
+        said.append(prov.stated[prefix])
+    notes: list[str] = []
+    if said:
+        notes.append(_w("you_said", language).format("/".join(said)))
+    if defaulted and len(defaulted) == len(fields):
+        notes.append(_w("defaults", language))
+    elif defaulted:
+        notes.append(_w("default_of", language).format(", ".join(defaulted)))
+    return f"{head} ({'; '.join(notes)})" if notes else head
+
+
+def _day(value: Any) -> str | None:
+    return str(value)[:10] if value else None
+
+
+def _period_part(
+    item: dict[str, Any],
+    prov: Provenance | None,
+    data: DataInfo | None,
+    today: date | None,
+    language: Language,
+) -> tuple[str, str | None]:
+    """("2015-01-02 → 2019-12-31 (you said 2015-2019)", note about a period the data cut short)."""
+    first, last = _day(item.get("data_start")), _day(item.get("data_end"))
+    asked_start = _day(prov.requested_start if prov else None) or _day(item.get("start"))
+    asked_end = _day(prov.requested_end if prov else None) or _day(item.get("end"))
+    if not first and data is not None:  # not run yet: the stored range clipped to the request
+        first = max(asked_start or data.first[:10], data.first[:10])
+        last = min(asked_end or data.last[:10], data.last[:10])
+    text = f"{first or asked_start or '…'} → {last or asked_end or '…'}"
+    marks: list[str] = []
+    if prov is not None:
+        said = list(dict.fromkeys(prov.stated[path] for path in ("start", "end") if path in prov.stated))
+        if said:
+            marks.append(_w("you_said", language).format(", ".join(said)))
+        if not marks and ({"start", "end"} & set(prov.from_context)):
+            marks.append(_w("context", language))
+    if not marks and not asked_start and not asked_end:
+        marks.append(_w("whole", language))
+    if marks:
+        text += f" ({'; '.join(marks)})"
+    note = None
+    if first and last and (asked_start or asked_end):
+        wanted_end = asked_end or (today.isoformat() if today and prov and prov.period_relative else None)
+        short_start = asked_start is not None and asked_start < first and _days(asked_start, first) > 7
+        short_end = wanted_end is not None and wanted_end > last and _days(last, wanted_end) > 7
+        if short_start or short_end:
+            asked = f"{asked_start or '…'} → {wanted_end or '…'}"
+            if language == "ko":
+                note = f"요청하신 기간은 {asked}이지만 데이터는 {first} → {last}만 있어 그 기간만 계산했어요"
+            else:
+                note = (
+                    f"you asked for {asked}, but the data covers only {first} → {last}, so that is what ran"
+                )
+    return text, note
+
+
+def _days(earlier: str, later: str) -> int:
+    return (date.fromisoformat(later[:10]) - date.fromisoformat(earlier[:10])).days
+
+
+def _settings_part(item: dict[str, Any], prov: Provenance | None, language: Language) -> str:
+    settings = {**_SETTING_DEFAULTS, **(item.get("settings") or {})}
+    parts: list[str] = []
+    for name in ("commission", "commission_fixed", "slippage_bps", "initial_cash", "fill", "direction",
+                 "size", "fractional", "stop_loss_pct", "take_profit_pct", "risk_free_rate"):  # fmt: skip
+        value, default = settings.get(name), _SETTING_DEFAULTS.get(name)
+        path = f"settings.{name}"
+        told = prov is not None and (path in prov.stated or path in prov.from_context)
+        if name == "size":
+            told = told or (prov is not None and "settings.size_type" in prov.stated)
+            if not told and value == default and settings.get("size_type") == _SETTING_DEFAULTS["size_type"]:
+                continue
+            kind = settings.get("size_type")
+            shown = f"{float(value) * 100:g}% of equity" if kind == "percent" else f"{_value(value)} {kind}"
+            parts.append(f"{_w('size', language)} {shown}{_mark(path, value, default, prov, language)}")
+            continue
+        if name not in _SETTINGS_ALWAYS and not told and value == default:
+            continue
+        shown = _setting_text(name, value, language) if value is not None else "-"
+        parts.append(f"{_w(name, language)} {shown}{_mark(path, value, default, prov, language)}")
+    return ", ".join(parts)
+
+
+def interpretation(
+    item: dict[str, Any],
+    language: Language,
+    prov: Provenance | None = None,
+    data: DataInfo | None = None,
+    today: date | None = None,
+) -> str:
+    """The full reading of a backtest request, from the run itself (``item``: the run_backtest/get_backtest
+    result: config, settings, symbol, data_start/data_end): strategy with every parameter, symbol, the
+    period the data actually covered, costs and cash, which values were defaults, synthetic data."""
+    symbol = str(item.get("symbol") or "?")
+    if prov is not None and "symbol" in prov.from_context:
+        symbol += f" ({_w('context', language)})"
+    period, note = _period_part(item, prov, data, today, language)
+    strategy, settings = _strategy_part(item, prov, language), _settings_part(item, prov, language)
+    if language == "ko":
+        text = f"{strategy}, {symbol} {period}, {settings}"
+    else:
+        text = f"{strategy} on {symbol} {period}, {settings}"
+    if data is not None and data.synthetic:
+        text += f"; {_w('synthetic', language)}"
+    if note:
+        text += f". {note[0].upper()}{note[1:]}" if language == "en" else f". {note}"
+    return text + "."
+
+
+def interpretation_line(
+    item: dict[str, Any],
+    language: Language,
+    prov: Provenance | None = None,
+    data: DataInfo | None = None,
+    today: date | None = None,
+) -> str:
+    return _w("label", language) + interpretation(item, language, prov, data, today)

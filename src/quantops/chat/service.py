@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from quantops.chat import render
@@ -133,6 +134,37 @@ class ChatService:
         self._locks: dict[str, asyncio.Lock] = {}
         self._purge_task: asyncio.Task[None] | None = None
         self.turns_total = {"llm": 0, "offline": 0, "fallback": 0}
+        # "Today" of relative periods ("last 3 years"); replaceable in tests.
+        self.today: Callable[[], date] = date.today
+
+    # ---- what the market-data store holds (cached by the store's version: no query per turn) ---------
+    def _catalogue(self) -> dict[str, Any]:
+        market = getattr(self.container, "market_data", None)
+        catalogue = getattr(market, "catalogue", None)
+        return catalogue() if callable(catalogue) else {}
+
+    def _data_info(self, symbol: Any) -> render.DataInfo | None:
+        info = self._catalogue().get(str(symbol or "").upper())
+        if info is None:
+            return None
+        return render.DataInfo(info.first[:10], info.last[:10], bool(info.synthetic))
+
+    def _interpretation(
+        self, result: dict[str, Any], language: Language, prov: render.Provenance | None
+    ) -> str:
+        return render.interpretation_line(
+            result, language, prov, self._data_info(result.get("symbol")), self.today()
+        )
+
+    def _render(
+        self, tool: str, result: dict[str, Any], language: Language, prov: render.Provenance | None = None
+    ) -> str:
+        """A tool result as an answer; a run also states its full interpretation (issue #9's rule)."""
+        if tool == "run_backtest":
+            return render.render_backtest(
+                result, language, just_started=True, interp=self._interpretation(result, language, prov)
+            )
+        return render.render_result(tool, result, language)
 
     # ---- sessions --------------------------------------------------------------------------------------
     async def create_session(
@@ -351,6 +383,11 @@ class ChatService:
                 outcomes.append(outcome)
                 if outcome.ok:
                     state.context.update(context_after(name, outcome.args, outcome.result))
+                    if name == "run_backtest" and outcome.result is not None:
+                        # The model is handed the reading of the run, to say it (or we add it after).
+                        outcome.result["interpretation"] = self._interpretation(
+                            outcome.result, language, None
+                        )
                 return outcome.result if outcome.ok else {"error": outcome.error, "denied": outcome.denied}
 
             try:
@@ -358,6 +395,19 @@ class ChatService:
                     history, question, self.registry.openai_tools(allowed), execute, forward
                 )
                 answer, engine = result.content, "llm"
+                missing_lines = [
+                    str(o.result["interpretation"])
+                    for o in outcomes
+                    if o.ok
+                    and o.name == "run_backtest"
+                    and o.result
+                    and o.result.get("interpretation")
+                    and not _states(answer, str(o.result["interpretation"]))
+                ]
+                if missing_lines:  # the model did not state what ran: the rule says every answer does
+                    extra = "\n\n" + "\n".join(missing_lines)
+                    answer += extra
+                    await emit(ChunkEvent(extra))
                 metadata.update(
                     model=self.llm.model,
                     llm_steps=result.steps,
@@ -372,7 +422,7 @@ class ChatService:
                 if done:
                     # Tools already ran (maybe a backtest started): report them rather than re-plan and
                     # repeat side effects.
-                    answer = "\n".join(render.render_result(o.name, o.result or {}, language) for o in done)
+                    answer = "\n".join(self._render(o.name, o.result or {}, language) for o in done)
                     await emit.text(answer)
 
         if answer is None:
@@ -445,39 +495,78 @@ class ChatService:
         outcomes: list[ToolOutcome],
         metadata: dict[str, Any],
     ) -> str:
-        planned = plan(question, state.context)
-        # A pending "which symbol?" question is answered by the very next turn or dropped.
-        state.context.pop("pending_compare", None)
+        context = state.context
+        context.pop("pending_compare", None)  # subsumed by context["pending"] (CHAT_CONTRACT.md)
+        catalogue = self._catalogue()
+        today = self.today()
+        planned = plan(question, context, today, known_symbols=frozenset(catalogue))
+        stated: dict[str, str] = dict(planned.stated)
         metadata.update(intent=planned.intent, slots_from_context=planned.from_context)
-        if planned.intent == "help":
+        if planned.intent == "help":  # not a request: a pending question stays open
             return render.help_text(language, allowed)
         if planned.intent not in allowed:
+            context.pop("pending", None)
             outcomes.append(
                 ToolOutcome(planned.intent, planned.args, ok=False, denied=True, error="not allowed")
             )
             return render.denied_text([planned.intent], roles, language)
         if planned.missing:
-            metadata["missing_slots"] = planned.missing
-            return render.ask_for(planned.missing, language)
+            return self._ask(context, planned.intent, planned.args, planned.missing, stated, language,
+                             metadata, planned.problems)  # fmt: skip
         args = dict(planned.args)
         if planned.intent == "run_backtest":
             args.setdefault("generate_report", True)  # the answer links the tear sheet (equity, drawdown)
+            outside = render.period_outside_data(args, self._data_info(args.get("symbol")), language)
+            if outside is not None:  # nothing to run: ask for a period the data has, keep the request
+                keep = {k: v for k, v in planned.args.items() if k not in ("start", "end")}
+                return self._ask(context, "run_backtest", keep, ["start"], stated, language, metadata, [],
+                                 question_text=outside)  # fmt: skip
+        context.pop("pending", None)  # this turn runs a request: whatever waited is done or replaced
         outcome = await self.registry.call(planned.intent, args, ctx, allowed)
         outcomes.append(outcome)
-        if not outcome.ok and outcome.missing == "symbol" and planned.intent == "compare_strategies":
-            metadata["missing_slots"] = ["symbol"]
+        if not outcome.ok and outcome.missing and planned.intent == "compare_strategies":
             keep = {k: v for k, v in planned.args.items() if k != "fallback_symbol"}
-            state.context["pending_compare"] = keep
-            return render.ask_compare_symbol(
-                outcome.missing_details, language, args.get("latest_n"), args.get("strategy_ids")
-            )
+            if outcome.missing == "symbol":
+                question_text = render.ask_compare_symbol(
+                    outcome.missing_details, language, args.get("latest_n"), args.get("strategy_ids")
+                )
+            else:
+                question_text = render.ask_strategy_name(outcome.missing_problem, language)
+            return self._ask(context, planned.intent, keep, [outcome.missing], stated, language, metadata, [],
+                             question_text=question_text)  # fmt: skip
         if not outcome.ok and outcome.denied_tools:
             return render.needs_tool_text(outcome.denied_tools[0], outcome.error or "", roles, language)
         if not outcome.ok:
             return render.error_text(planned.intent, outcome.error or "error", language)
         assert outcome.result is not None
-        state.context.update(context_after(planned.intent, planned.args, outcome.result))
-        return render.render_result(planned.intent, outcome.result, language)
+        context.update(context_after(planned.intent, planned.args, outcome.result))
+        prov = render.Provenance(
+            stated,
+            frozenset(planned.from_context),
+            planned.period_relative,
+            args.get("start"),
+            args.get("end"),
+        )
+        return self._render(planned.intent, outcome.result, language, prov)
+
+    def _ask(
+        self,
+        context: dict[str, Any],
+        intent: str,
+        args: dict[str, Any],
+        missing: list[str],
+        stated: dict[str, str],
+        language: Language,
+        metadata: dict[str, Any],
+        problems: list[Any],
+        question_text: str | None = None,
+    ) -> str:
+        """Ask about the missing/invalid slots and keep the request pending: the next reply completes it."""
+        metadata["missing_slots"] = list(missing)
+        context["pending"] = {"intent": intent, "args": args, "missing": list(missing), "stated": stated}
+        if question_text is not None:
+            return question_text
+        return render.ask_about(missing, problems, language)
 
     # ---- auto backtest (original /backtest/trigger) -----------------------------------------------------
     async def trigger_backtest(self, user: UserContext, request: AutoBacktestRequest) -> AutoBacktestResponse:
@@ -495,6 +584,12 @@ class ChatService:
             "llm_breaker": self.llm.breaker.snapshot() if self.llm else None,
             "caches": {name: {"backend": c.backend, **c.counters.as_dict()} for name, c in caches.items()},
         }
+
+
+def _states(answer: str, interpretation: str) -> bool:
+    """Whether an LLM answer already states the interpretation (we gave it the line to quote)."""
+    body = interpretation.split(": ", 1)[-1].rstrip(".")
+    return body in answer
 
 
 def _chunks(text: str) -> list[str]:

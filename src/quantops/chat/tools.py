@@ -17,14 +17,15 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from quantops.data.errors import MarketDataError, UnknownSymbolError
-from quantops.services.comparison import MissingBacktests, StrategyComparisonRequest
+from quantops.services.comparison import MetricName, MissingBacktests, StrategyComparisonRequest
 from quantops.services.errors import NotFoundError, ServiceError, ValidationFailed, validation_summary
 from quantops.services.market_data import as_service_error
 from quantops.services.policy import allowed_actions
 from quantops.services.schemas import ROLES, BacktestCreate, MarketDate, StrategyCreate, Symbol, UserContext
+from quantops.services.strategies import UnresolvedStrategyName
 
 if TYPE_CHECKING:
     from quantops.services.container import Container
@@ -68,9 +69,26 @@ class GetBacktestArgs(_Args):
     )
 
 
+class CancelBacktestArgs(GetBacktestArgs):
+    pass
+
+
 class ListBacktestsArgs(_Args):
     status: Literal["pending", "running", "completed", "failed", "cancelled"] | None = None
     limit: int = Field(default=10, ge=1, le=100)
+    symbol: Symbol | None = None
+    sort_by: MetricName | None = Field(
+        default=None, description="rank completed backtests by this metric ('which was best?')"
+    )
+    order: Literal["best", "worst"] | None = Field(
+        default=None, description="with sort_by: best first (default) or worst first"
+    )
+
+    @model_validator(mode="after")
+    def _best_means_total_return(self) -> ListBacktestsArgs:
+        if self.order is not None and self.sort_by is None:  # "best" with no metric named
+            self.sort_by = "total_return"
+        return self
 
 
 class NoArgs(_Args):
@@ -90,11 +108,21 @@ CompareStrategiesArgs = StrategyComparisonRequest
 
 
 class MissingSlot(ValidationFailed):
-    """The tool needs one more thing from the user (the chat asks for it instead of failing)."""
+    """The tool needs one more thing from the user (the chat asks for it instead of failing).
 
-    def __init__(self, slot: str, message: str, details: list[str] | None = None) -> None:
+    ``problem`` says what is wrong in words the chat can render in any language:
+    {"kind": "unknown"|"ambiguous"|..., "value": what the user typed, "candidates": [...]}."""
+
+    def __init__(
+        self,
+        slot: str,
+        message: str,
+        details: list[str] | None = None,
+        problem: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(slot, "missing", message)
         self.details = details or []
+        self.problem = problem or {}
 
 
 class NeedsTool(ServiceError):
@@ -153,6 +181,7 @@ class ToolOutcome:
     # A slot the user must still give (e.g. "symbol"), with the details for the question.
     missing: str | None = None
     missing_details: list[str] = field(default_factory=list)
+    missing_problem: dict[str, Any] = field(default_factory=dict)
     # Other tools this call needed but the roles refused (reported in denied_tools).
     denied_tools: list[str] = field(default_factory=list)
 
@@ -209,6 +238,7 @@ class ToolRegistry:
                 status_code=exc.status_code,
                 missing=exc.field,
                 missing_details=exc.details,
+                missing_problem=exc.problem,
             )
         except NeedsTool as exc:
             return ToolOutcome(
@@ -232,8 +262,8 @@ def _dump(model: Any) -> dict[str, Any]:
 
 def _backtest_summary(backtest: dict[str, Any]) -> dict[str, Any]:
     keep = (
-        "id", "status", "strategy_id", "config", "symbol", "start", "end", "created_at", "finished_at",
-        "estimated_duration_seconds", "error", "stats", "report_url",
+        "id", "status", "strategy_id", "config", "settings", "symbol", "start", "end", "data_start",
+        "data_end", "created_at", "finished_at", "estimated_duration_seconds", "error", "stats", "report_url",
     )  # fmt: skip
     return {key: backtest.get(key) for key in keep}
 
@@ -256,14 +286,30 @@ async def _get_backtest(ctx: ToolContext, args: GetBacktestArgs) -> dict[str, An
     return _backtest_summary(_dump(await ctx.container.backtests.get(ctx.user, args.backtest_id)))
 
 
+async def _cancel_backtest(ctx: ToolContext, args: CancelBacktestArgs) -> dict[str, Any]:
+    return _backtest_summary(_dump(await ctx.container.backtests.cancel(ctx.user, args.backtest_id)))
+
+
 async def _list_backtests(ctx: ToolContext, args: ListBacktestsArgs) -> dict[str, Any]:
-    page = await ctx.container.backtests.list(ctx.user, status=args.status, limit=args.limit)
-    items = page.items if hasattr(page, "items") and not isinstance(page, dict) else page
-    if isinstance(items, dict):
-        items = items.get("items", [])
-    rows = [_backtest_summary(_dump(item)) for item in items]
-    total = getattr(page, "total", len(rows))
-    return {"items": rows, "count": len(rows), "total": total, "status": args.status}
+    order = args.order or "best"
+    page = await ctx.container.backtests.list(
+        ctx.user,
+        status=args.status,
+        symbol=args.symbol,
+        limit=args.limit,
+        sort_by=args.sort_by,
+        order=order,
+    )
+    rows = [_backtest_summary(_dump(item)) for item in page.items]
+    return {
+        "items": rows,
+        "count": len(rows),
+        "total": page.total,
+        "status": args.status,
+        "symbol": args.symbol,
+        "sort_by": args.sort_by,
+        "order": order if args.sort_by else None,
+    }
 
 
 async def _list_strategies(ctx: ToolContext, args: NoArgs) -> dict[str, Any]:
@@ -303,6 +349,13 @@ async def _compare_strategies(ctx: ToolContext, args: StrategyComparisonRequest)
     except MissingBacktests as exc:  # the chat asks for the symbol instead of failing
         raise MissingSlot(
             "symbol", f"{exc.message}; name a symbol to run the comparison on", exc.labels
+        ) from exc
+    except UnresolvedStrategyName as exc:  # ... and about a name that is none or several of theirs
+        raise MissingSlot(
+            "strategy_names",
+            exc.message,
+            [exc.name, *exc.candidates],
+            {"kind": exc.kind, "value": exc.name, "candidates": exc.candidates},
         ) from exc
     return _dump(result)
 
@@ -367,8 +420,15 @@ def build_registry(backtest_wait_seconds: float = 20.0) -> ToolRegistry:
                 _get_backtest,
             ),
             Tool(
+                "cancel_backtest",
+                "Cancel one of the user's pending or running backtests.",
+                CancelBacktestArgs,
+                _cancel_backtest,
+            ),
+            Tool(
                 "list_backtests",
-                "The user's backtests, newest first, optionally filtered by status.",
+                "The user's backtests, newest first, optionally filtered by status and symbol; with sort_by "
+                "(a metric) the completed ones ranked best first (order='worst': worst first).",
                 ListBacktestsArgs,
                 _list_backtests,
             ),

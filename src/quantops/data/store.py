@@ -125,6 +125,18 @@ class _SymbolSummary:
     rows: int
 
 
+@dataclass(frozen=True, slots=True)
+class SymbolInfo:
+    """What the store holds for one (symbol, interval), from memory: no query (the chat reads it per turn)."""
+
+    symbol: str
+    interval: str
+    first: str  # ISO timestamp of the first stored bar
+    last: str  # ISO timestamp of the last stored bar
+    rows: int
+    synthetic: bool  # some range of it came from a synthetic (demo) source: never real prices
+
+
 @dataclass(frozen=True)
 class _Fill:
     """One provider answer for one gap: bars to write and the range the store may claim as covered."""
@@ -190,6 +202,8 @@ class MarketDataStore:
             )
         self._coverage: dict[Key, list[tuple[int, int]]] = {}
         self._summaries: dict[Key, _SymbolSummary] = {}
+        self._synthetic: dict[Key, bool] = {}  # bool_or(coverage.synthetic) per key
+        self._version = 0  # bumped whenever the in-memory maps change (readers cache on it)
         self._pending_stats: dict[Key, list[int]] = {}  # key -> [hits, misses] not yet in cache_stats
         self._last_stats_flush = time.monotonic()
         self._load_state()
@@ -234,9 +248,17 @@ class MarketDataStore:
                 "SELECT symbol, interval, min(ts), max(ts), count(*) FROM bars GROUP BY symbol, interval"
             ).fetchall()
         }
+        synthetic = {
+            (symbol, interval): bool(flag)
+            for symbol, interval, flag in cursor.execute(
+                "SELECT symbol, interval, bool_or(synthetic) FROM coverage GROUP BY symbol, interval"
+            ).fetchall()
+        }
         with self._state_lock:
             self._coverage = {k: merge_ranges(v) for k, v in coverage.items()}
             self._summaries = summaries
+            self._synthetic = synthetic
+            self._version += 1
 
     @staticmethod
     def _summary_of(cursor: duckdb.DuckDBPyConnection, key: Key) -> _SymbolSummary | None:
@@ -282,6 +304,30 @@ class MarketDataStore:
         """Symbols with at least one stored bar (optionally of one interval), sorted."""
         with self._state_lock:
             return sorted({s for (s, i) in self._summaries if interval is None or i == interval})
+
+    @property
+    def version(self) -> int:
+        """Changes whenever stored symbols, ranges or sources change (to cache ``catalogue()`` on)."""
+        return self._version
+
+    def catalogue(self, interval: str = "1d") -> dict[str, SymbolInfo]:
+        """Per stored symbol of ``interval``: first/last bar, rows, synthetic — from memory, no query."""
+        with self._state_lock:
+            items = [
+                (key, summary, self._synthetic.get(key, False)) for key, summary in self._summaries.items()
+            ]
+        return {
+            key[0]: SymbolInfo(
+                key[0],
+                key[1],
+                ns_to_iso(summary.first_ns),
+                ns_to_iso(summary.last_ns),
+                summary.rows,
+                synthetic,
+            )
+            for key, summary, synthetic in sorted(items)
+            if key[1] == interval
+        }
 
     def has_symbol(self, symbol: str, interval: str = "1d") -> bool:
         key = (normalize_symbol(symbol), check_interval(interval))
@@ -451,6 +497,9 @@ class MarketDataStore:
         # Published only after the commit: whatever the in-memory maps claim, readers can see in DuckDB.
         with self._state_lock:
             self._coverage[key] = merge_ranges(self._coverage.get(key, []) + claimed)
+            if claimed:
+                self._synthetic[key] = self._synthetic.get(key, False) or synthetic
+            self._version += 1
             if summary is None:
                 self._summaries.pop(key, None)
             else:

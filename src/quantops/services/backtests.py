@@ -7,11 +7,13 @@ import contextlib
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from quantops.data.errors import MarketDataError
+from quantops.engine import catalogue
+from quantops.engine.catalogue import Direction
 from quantops.jobs.base import JobBackend
 from quantops.jobs.estimator import DurationEstimator
 from quantops.jobs.handler import BacktestJobHandler
@@ -33,6 +35,37 @@ from quantops.urls import Links
 
 # Fallback DB poll in `wait`; terminal transitions wake waiters at once (in-process, or via Redis).
 WAIT_POLL_SECONDS = 5.0
+# Ranking by a metric ("which was best?") reads at most this many of the user's newest backtests.
+RANK_SCAN_LIMIT = 2000
+RankOrder = Literal["best", "worst"]
+
+
+def metric_value(stats: dict[str, Any] | None, metric: str) -> float | None:
+    """A backtest's value of a metric (catalogue key, e.g. "volatility" → stats "annual_volatility") from
+    its stats; None when absent or not finite."""
+    entry = catalogue.lookup(metric)
+    value = (stats or {}).get(entry.stats_key if entry else metric)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        return None
+    return float(value)
+
+
+def _badness(value: float, direction: Direction) -> float:
+    """Sort key: smaller is better, whatever the metric's direction."""
+    if direction is Direction.HIGHER:
+        return -value
+    if direction is Direction.SMALLER_MAGNITUDE:
+        return abs(value)
+    return value
+
+
+def _stats_time(stats: dict[str, Any] | None, key: str) -> datetime | None:
+    raw = (stats or {}).get(key)
+    if not isinstance(raw, str):
+        return None
+    with contextlib.suppress(ValueError):
+        return datetime.fromisoformat(raw)
+    return None
 
 
 class BacktestsService:
@@ -56,6 +89,8 @@ class BacktestsService:
 
     def to_out(self, row: Backtest) -> BacktestOut:
         out = BacktestOut.model_validate(row)
+        out.data_start = _stats_time(row.stats, "start")
+        out.data_end = _stats_time(row.stats, "end")
         if row.report_path:
             out.report_url = self.report_url(row.id)
         return out
@@ -112,7 +147,10 @@ class BacktestsService:
         )
         self.handler.prefetch(row.id, bars)
         await self.backend.enqueue(row.id)
-        return self.to_out(row)
+        out = self.to_out(row)
+        if len(bars):  # the bars the job will run on: the period it covers, before it completes
+            out.data_start, out.data_end = bars.index[0].to_pydatetime(), bars.index[-1].to_pydatetime()
+        return out
 
     async def _row(self, user: UserContext, backtest_id: str) -> Backtest:
         row = await self.repo.get(backtest_id, owner_id=user.id)
@@ -170,18 +208,39 @@ class BacktestsService:
         symbol: str | None = None,
         limit: int = 20,
         offset: int = 0,
+        sort_by: str | None = None,
+        order: RankOrder = "best",
     ) -> BacktestPage:
+        """Newest first; with ``sort_by`` (a metric) the completed ones ranked best (or worst) first by
+        the metric's direction — higher returns/ratios, lower volatility, smaller drawdown."""
         limit = min(max(limit, 1), 200)
         offset = max(offset, 0)
-        rows, total = await self.repo.list(
-            user.id,
-            status=status,
-            strategy_id=strategy_id,
-            symbol=symbol.upper() if symbol else None,
-            limit=limit,
-            offset=offset,
+        filters = {
+            "status": status,
+            "strategy_id": strategy_id,
+            "symbol": symbol.upper() if symbol else None,
+        }
+        if sort_by is None:
+            rows, total = await self.repo.list(user.id, **filters, limit=limit, offset=offset)
+            return BacktestPage(items=[self.to_out(r) for r in rows], total=total, limit=limit, offset=offset)
+        entry = catalogue.BY_KEY.get(sort_by)
+        if entry is None or entry.direction is Direction.NONE:
+            rankable = ", ".join(catalogue.COMPARISON_METRICS)
+            raise ValidationFailed(
+                "sort_by", "enum", f"sort_by must be a metric such as {rankable}, got {sort_by!r}"
+            )
+        direction = entry.direction
+        if order not in ("best", "worst"):
+            raise ValidationFailed("order", "enum", f"order must be 'best' or 'worst', got {order!r}")
+        filters["status"] = status or "completed"  # only completed backtests have the figures
+        rows, _ = await self.repo.list(user.id, **filters, limit=RANK_SCAN_LIMIT, offset=0)
+        scored = [(value, row) for row in rows if (value := metric_value(row.stats, sort_by)) is not None]
+        sign = 1.0 if order == "best" else -1.0
+        scored.sort(key=lambda pair: sign * _badness(pair[0], direction))  # stable: ties stay newest first
+        page = scored[offset : offset + limit]
+        return BacktestPage(
+            items=[self.to_out(row) for _, row in page], total=len(scored), limit=limit, offset=offset
         )
-        return BacktestPage(items=[self.to_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
     async def cancel(self, user: UserContext, backtest_id: str) -> BacktestOut:
         require(user, "cancel_backtest")

@@ -66,6 +66,7 @@ from quantops.services.schemas import (
     BacktestCreate,
     BacktestOut,
     MarketDate,
+    Name,
     StrategyOut,
     Symbol,
     UserContext,
@@ -110,10 +111,10 @@ class MonteCarloRequest(BaseModel):
 class StrategyComparisonRequest(BaseModel):
     """The original request (strategy_ids, metrics, natural_language_query) plus common-ground options.
 
-    The strategies are ``strategy_ids`` **or** ``latest_n`` (the caller's N newest, in the order they were
-    created). ``symbol`` is the common ground (missing backtests are run on it); without it each
-    strategy's newest completed backtest is used, and ``fallback_symbol`` is where the comparison runs
-    when some strategy has none."""
+    The strategies are ``strategy_ids``, ``latest_n`` (the caller's N newest, in the order they were
+    created) **or** ``strategy_names`` (the caller's, by name, case-insensitive). ``symbol`` is the
+    common ground (missing backtests are run on it); without it each strategy's newest completed
+    backtest is used, and ``fallback_symbol`` is where the comparison runs when some strategy has none."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -138,6 +139,12 @@ class StrategyComparisonRequest(BaseModel):
     )
     latest_n: int | None = Field(
         default=None, ge=2, le=5, description="compare your N newest strategies instead of strategy_ids"
+    )
+    strategy_names: list[Name] | None = Field(
+        default=None,
+        min_length=2,
+        max_length=5,
+        description="2-5 names of your saved strategies (case-insensitive) instead of strategy_ids",
     )
     metrics: list[MetricName] = Field(
         default_factory=lambda: list(DEFAULT_METRICS),
@@ -179,8 +186,9 @@ class StrategyComparisonRequest(BaseModel):
 
     @model_validator(mode="after")
     def _period(self) -> StrategyComparisonRequest:
-        if (self.strategy_ids is None) == (self.latest_n is None):
-            raise ValueError("give either strategy_ids or latest_n")
+        given = [self.strategy_ids, self.latest_n, self.strategy_names]
+        if sum(value is not None for value in given) != 1:
+            raise ValueError("give exactly one of strategy_ids, latest_n or strategy_names")
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ValueError("end must be after start")
         if (self.start is not None or self.end is not None) and self.symbol is None:
@@ -583,7 +591,10 @@ class ComparisonService:
             raise ValidationFailed.from_pydantic(exc) from exc
 
     async def _strategies(self, user: UserContext, request: StrategyComparisonRequest) -> list[StrategyOut]:
-        """The caller's strategies of the request (404 for another's id) before anything runs."""
+        """The caller's strategies of the request (404 for another's id; a name matching none or several
+        of theirs → ``UnresolvedStrategyName``, a 422 naming ``strategy_names``) before anything runs."""
+        if request.strategy_names is not None:
+            return await self.strategies.resolve_names(user, request.strategy_names)
         if request.latest_n is None:
             ids = request.strategy_ids or []
             return list(await asyncio.gather(*(self.strategies.get(user, sid) for sid in ids)))

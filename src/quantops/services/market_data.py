@@ -15,7 +15,7 @@ from quantops.data.errors import (
     ProviderError,
     UnknownSymbolError,
 )
-from quantops.data.store import MarketDataStore
+from quantops.data.store import MarketDataStore, SymbolInfo
 from quantops.services.errors import NotFoundError, ServiceError, UpstreamUnavailable, ValidationFailed
 from quantops.services.policy import may_view_server_paths
 from quantops.services.schemas import Bar, BarsOut, UserContext
@@ -37,6 +37,17 @@ def as_service_error(exc: MarketDataError) -> ServiceError:
 class MarketDataService:
     def __init__(self, store: MarketDataStore) -> None:
         self.store = store
+        self._catalogue: tuple[int, dict[str, SymbolInfo]] = (-1, {})
+
+    def catalogue(self) -> dict[str, SymbolInfo]:
+        """Daily symbols the store holds (first/last bar, synthetic), rebuilt only when the store changed —
+        cheap enough to call on every chat turn (no DuckDB query, no thread hop)."""
+        version, cached = self._catalogue
+        if version != self.store.version:
+            version = self.store.version
+            cached = self.store.catalogue("1d")
+            self._catalogue = (version, cached)
+        return cached
 
     async def cache_status(self, user: UserContext | None = None) -> dict[str, Any]:
         """The store's status; its file path only for admins (`policy.SERVER_PATH_ROLES`) or the local

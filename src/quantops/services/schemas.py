@@ -166,6 +166,8 @@ class BacktestOut(_Out):
     start: date | None
     end: date | None
     n_bars: int | None = None
+    data_start: datetime | None = Field(default=None, description="first bar the backtest covers")
+    data_end: datetime | None = Field(default=None, description="last bar the backtest covers")
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None

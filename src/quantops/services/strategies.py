@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import difflib
+import re
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
@@ -17,6 +20,34 @@ from quantops.services.schemas import (
 )
 from quantops.store.repositories import DuplicateError, StrategyRepository
 from quantops.strategies import STRATEGY_TYPES, parse_strategy_config
+
+
+class UnresolvedStrategyName(ValidationFailed):
+    """A strategy named by the caller matches none (``unknown``) or several (``ambiguous``) of theirs."""
+
+    def __init__(
+        self, name: str, kind: Literal["unknown", "ambiguous"], candidates: list[str], field: str
+    ) -> None:
+        if kind == "ambiguous":
+            message = f"several of your strategies are named like {name!r}: {', '.join(candidates)}"
+        elif candidates:
+            message = (
+                f"you have no strategy named {name!r}; did you mean {' or '.join(map(repr, candidates))}?"
+            )
+        else:
+            message = f"you have no strategy named {name!r}"
+        super().__init__(field, f"{kind}_strategy_name", message)
+        self.name = name
+        self.kind = kind
+        self.candidates = candidates
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def _compact(name: str) -> str:
+    return re.sub(r"[\W_]+", "", name.casefold())
 
 
 def parse_config(config: dict[str, Any] | BaseModel, field: str = "config") -> BaseModel:
@@ -65,6 +96,30 @@ class StrategiesService:
 
     async def list(self, user: UserContext) -> list[StrategyOut]:
         return [StrategyOut.model_validate(r) for r in await self.repo.list(user.id)]
+
+    async def resolve_names(
+        self, user: UserContext, names: Sequence[str], field: str = "strategy_names"
+    ) -> list[StrategyOut]:
+        """The caller's strategies by name, case-insensitively (then ignoring spaces and punctuation:
+        "sma10/50" is "SMA 10/50"); a name matching none or several raises ``UnresolvedStrategyName``."""
+        strategies = await self.list(user)
+        resolved: list[StrategyOut] = []
+        for name in names:
+            matches = [s for s in strategies if _fold(s.name) == _fold(name)]
+            if not matches:
+                matches = [s for s in strategies if _compact(s.name) == _compact(name) and _compact(name)]
+            if len(matches) > 1:
+                raise UnresolvedStrategyName(name, "ambiguous", [s.name for s in matches], field)
+            if not matches:
+                by_fold = {_fold(s.name): s.name for s in strategies}
+                close = difflib.get_close_matches(_fold(name), list(by_fold), n=3, cutoff=0.6)
+                contains = [s.name for s in strategies if _fold(name) in _fold(s.name)]
+                suggestions = list(dict.fromkeys([*contains, *(by_fold[c] for c in close)]))[:3]
+                raise UnresolvedStrategyName(name, "unknown", suggestions, field)
+            if any(s.id == matches[0].id for s in resolved):
+                raise ValidationFailed(field, "duplicate", f"{name!r} names a strategy given twice")
+            resolved.append(matches[0])
+        return resolved
 
     async def get(self, user: UserContext, strategy_id: str) -> StrategyOut:
         row = await self.repo.get(user.id, strategy_id)

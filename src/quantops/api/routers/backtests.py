@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import FileResponse
@@ -36,7 +36,7 @@ async def submit_backtest(body: BacktestCreate, user: CurrentUser, container: Co
     return await container.backtests.submit(user, body)
 
 
-@router.get("", summary="My backtests, newest first, filtered and paginated")
+@router.get("", summary="My backtests, newest first (or ranked by a metric), filtered and paginated")
 async def list_backtests(
     user: CurrentUser,
     container: ContainerDep,
@@ -45,9 +45,23 @@ async def list_backtests(
     symbol: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    sort_by: Annotated[
+        str | None,
+        Query(max_length=32, description="rank completed backtests by this metric, e.g. total_return"),
+    ] = None,
+    order: Annotated[
+        Literal["best", "worst"], Query(description="with sort_by: best or worst first")
+    ] = "best",
 ) -> BacktestPage:
     return await container.backtests.list(
-        user, status=status_filter, strategy_id=strategy_id, symbol=symbol, limit=limit, offset=offset
+        user,
+        status=status_filter,
+        strategy_id=strategy_id,
+        symbol=symbol,
+        limit=limit,
+        offset=offset,
+        sort_by=sort_by,
+        order=order,
     )
 
 

@@ -961,6 +961,11 @@ def _answer_pending(
         return None
     if intent != "run_backtest" and features.get("strategy") and "run" in strong:
         return None
+    # the same kind of request restated with its own strategy ("backtest sma 10/50 on ZZZQ 2018-2020"
+    # while a run waits for a period) is a new request, never a period for the old one
+    restated = reading.strategy is not None and not reading.strategy.from_context
+    if restated and not any(slot.partition(".")[0] in ("strategy_config", "config") for slot in missing):
+        return None
     filled: dict[str, Any] = {}
     stated: dict[str, str] = dict(pending.get("stated") or {})
     used = [str(pending.get("key", "pending"))]
