@@ -2,20 +2,27 @@
 
 Each worker process builds its own container once (database, events, reports; no DuckDB) and keeps
 one event loop for it, so DB connections are reused across tasks. The worker's main process keeps a
-heartbeat key alive and notes every job it receives; its pool processes note the attempt they claim
-(``jobs.celery_liveness``), so the API server re-sends the jobs of a worker that died at once instead
-of after the broker's visibility timeout.
+heartbeat key alive and notes every job it receives; each pool process has a heartbeat of its own and
+notes the attempt it claims (``jobs.celery_liveness``), so the API server re-sends the jobs of a worker
+(or of a pool process) that died at once instead of after the visibility timeout / job timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from typing import Any
 
 import redis
-from celery.signals import task_received, worker_ready, worker_shutdown
+from celery.signals import (
+    task_received,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
 
 from quantops.config import Settings, get_settings
 from quantops.jobs.celery_backend import TASK_NAME, make_celery
@@ -55,7 +62,7 @@ class WorkerRuntime:
             # Terminal, cancelled, or another delivery owns it: idempotent no-op.
             _note("let_go", payload.backtest_id, WORKER_ID)
             return {"backtest_id": payload.backtest_id, "status": "skipped"}
-        _note("hold", payload.backtest_id, WORKER_ID, f"running:{attempt}")
+        _note("hold", payload.backtest_id, _claimer_id(), f"running:{attempt}")
         payload.attempt = attempt
         try:
             outcome = run_payload(payload)
@@ -79,6 +86,13 @@ WORKER_ID = new_worker_id()
 registry = WorkerRegistry.for_settings(settings)
 _heartbeat: Heartbeat | None = None
 _heartbeat_lock = threading.Lock()
+# In a prefork pool process: its own heartbeat, so a pool process killed alone is noticed too.
+_process_heartbeat: Heartbeat | None = None
+
+
+def _claimer_id() -> str:
+    """Who claims a job: this pool process (prefork) or the worker itself (solo/threads pools)."""
+    return _process_heartbeat.worker_id if _process_heartbeat is not None else WORKER_ID
 
 
 def _ensure_heartbeat() -> None:
@@ -107,6 +121,30 @@ def _on_worker_shutdown(**_: Any) -> None:
         if _heartbeat is not None:
             _heartbeat.stop()
             _heartbeat = None
+
+
+@worker_process_init.connect
+def _on_pool_process_init(**_: Any) -> None:
+    global _process_heartbeat, registry
+    if registry is None:
+        return
+    registry = WorkerRegistry.for_settings(settings)  # own connections, none shared across the fork
+    assert registry is not None
+    heartbeat = Heartbeat(registry, f"{WORKER_ID}/{os.getpid()}")
+    try:
+        heartbeat.start()
+    except redis.RedisError as exc:
+        log.warning("pool process heartbeat could not start: %s", exc)
+        return
+    _process_heartbeat = heartbeat
+
+
+@worker_process_shutdown.connect
+def _on_pool_process_shutdown(**_: Any) -> None:
+    global _process_heartbeat
+    if _process_heartbeat is not None:
+        _process_heartbeat.stop()
+        _process_heartbeat = None
 
 
 @task_received.connect

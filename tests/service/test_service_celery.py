@@ -295,3 +295,52 @@ def test_worker_registry_heartbeat_expires_and_holdings_follow_the_job(redis_url
         assert registry.holdings(["b4"])[0].orphaned("pending", 0)
     finally:
         registry.close()
+
+
+@pytest.mark.slow
+async def test_killed_pool_process_job_is_resent_without_the_job_timeout(
+    make_settings, database_url, redis_url, redis_prefix, seed_database, start_celery_worker
+) -> None:
+    """Only the prefork pool process running a job dies (OOM killer); the worker lives on. Celery puts
+    the message back, but that message may no longer claim the running row until it is stale (240 s);
+    the pool process's own heartbeat expiring makes the server re-send it with the current attempt."""
+    from quantops.jobs.celery_liveness import WorkerRegistry
+
+    settings = make_settings(
+        database_url,
+        job_backend="celery",
+        redis_url=redis_url,
+        redis_prefix=f"{redis_prefix}:{uuid.uuid4().hex[:6]}",
+        job_timeout_seconds=240,
+        job_sweep_seconds=0.5,
+        job_worker_heartbeat_seconds=2,
+    )
+    users = await asyncio.to_thread(seed_database, settings, {"alice": ["analyst"]})
+    registry = WorkerRegistry.for_settings(settings)
+    assert registry is not None
+    worker = start_celery_worker(settings)
+    container = build_container(settings, extensions=())
+    await container.start()
+    try:
+        alice = await container.users.authenticate(users["alice"].api_key)
+        job = (await container.backtests.submit(alice, BacktestCreate(strategy_config=SMA, symbol="AAPL"))).id
+        claimer = None
+        deadline = time.monotonic() + 60
+        while claimer is None and time.monotonic() < deadline:  # the first run compiles: seconds
+            holders = registry.holdings([job])[0].holders
+            claimer = next((w for w, what in holders.items() if what == "running:1"), None)
+            await asyncio.sleep(0.01)
+        assert claimer is not None and "/" in claimer, "no pool process claimed the job"
+        pool_pid = int(claimer.rsplit("/", 1)[1])
+        assert pool_pid != worker.pid
+        os.kill(pool_pid, signal.SIGKILL)
+        killed = time.monotonic()
+        done = await container.backtests.wait(alice, job, timeout=150)
+        recovered = time.monotonic() - killed
+        print(f"job completed {recovered:.1f} s after its pool process was killed")
+        assert done.status == "completed" and done.attempts == 2
+        assert recovered < 100  # generous; without recovery ≥ 240 s (the job timeout)
+        assert worker.poll() is None  # the worker itself lived on
+    finally:
+        await container.aclose()
+        registry.close()
