@@ -95,3 +95,24 @@ def test_monthly_returns_and_tear_sheet() -> None:
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "SMA &lt;b&gt;" in html
     assert "first 2 of 3" in table_section("t", [{"a": 1}, {"a": 2}, {"a": 3}], max_rows=2).body_html
+
+
+def test_report_pages_escape_every_text_through_jinja2_autoescape() -> None:
+    """Titles, subtitles, section titles, table cells and prose are escaped; section HTML is not."""
+    from quantops.reports import html_section, text_section
+
+    evil = "<script>alert(1)</script>"
+    page = render_page(
+        evil,
+        [
+            table_section(evil, [{evil: evil, "n": 1.5}]),
+            text_section(evil, [("Summary", evil), ("", "plain & simple")]),
+            html_section("ok", "<p id='kept'>generated</p>"),
+        ],
+        subtitle=evil,
+    )
+    assert "<script>alert(1)</script>" not in page
+    # <title> and <h1>, subtitle, two section titles, a header cell, a cell, the summary
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 8
+    assert "<p id='kept'>generated</p>" in page and "plain &amp; simple" in page
+    assert "<strong>Summary.</strong>" in page and "<td>1.5</td>" in page

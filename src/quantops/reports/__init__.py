@@ -9,9 +9,11 @@ from quantops.reports.pages import (
     backtest_sections,
     equity_series,
     figure_section,
+    html_section,
     monthly_returns,
     render_page,
     table_section,
+    text_section,
     write_atomic,
     write_backtest_report,
 )
@@ -23,9 +25,11 @@ __all__ = [
     "backtest_sections",
     "equity_series",
     "figure_section",
+    "html_section",
     "monthly_returns",
     "render_page",
     "table_section",
+    "text_section",
     "write_atomic",
     "write_backtest_report",
 ]

@@ -7,7 +7,6 @@ from ``/static/plotly.min.js``, which the API serves from the installed plotly p
 
 from __future__ import annotations
 
-import html
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -15,39 +14,62 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from markupsafe import Markup
 from plotly.subplots import make_subplots
 
 PLOTLY_JS_URL = "/static/plotly.min.js"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<script src="{plotly_src}"></script>
+# jinja2 with autoescape: every text put into a page (titles, strategy names, table cells, LLM prose) is
+# escaped; only section bodies built here or by plotly (``Markup``) go in as HTML.
+_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True)
+_PAGE = _ENV.from_string(
+    """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
+<script src="{{ plotly_src }}"></script>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }}
-h1 {{ margin-bottom: 0.2rem; }} .sub {{ color: #666; margin-top: 0; }}
-section {{ margin: 2rem 0; }} table {{ border-collapse: collapse; font-size: 0.9rem; }}
-th, td {{ border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: right; }}
-th {{ background: #f5f5f5; }} td:first-child, th:first-child {{ text-align: left; }}
-.scroll {{ max-height: 480px; overflow: auto; }}
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
+h1 { margin-bottom: 0.2rem; } .sub { color: #666; margin-top: 0; }
+section { margin: 2rem 0; } table { border-collapse: collapse; font-size: 0.9rem; }
+th, td { border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: right; }
+th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; }
+.scroll { max-height: 480px; overflow: auto; }
 </style></head>
-<body><h1>{title}</h1><p class="sub">{subtitle}</p>
-{sections}
+<body><h1>{{ title }}</h1><p class="sub">{{ subtitle }}</p>
+{% for s in sections %}
+<section><h2>{{ s.title }}</h2>{{ s.body_html }}</section>
+{% endfor %}
 </body></html>
 """
+)
+_TABLE = _ENV.from_string(
+    '<div class="scroll"><table><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr>'
+    "{% for row in rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>{% endfor %}"
+    "</table></div>{% if total > rows|length %}<p>first {{ rows|length }} of {{ total }}</p>{% endif %}"
+)
+_PARAGRAPHS = _ENV.from_string(
+    "{% for lead, text in paragraphs %}<p>{% if lead %}<strong>{{ lead }}.</strong> {% endif %}"
+    "{{ text }}</p>{% endfor %}"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class ReportSection:
     title: str
-    body_html: str
+    body_html: Markup  # trusted HTML (a template's output or plotly's); plain text is escaped
 
 
 def figure_section(title: str, figure: go.Figure) -> ReportSection:
-    return ReportSection(title, figure.to_html(full_html=False, include_plotlyjs=False))
+    return ReportSection(title, Markup(figure.to_html(full_html=False, include_plotlyjs=False)))
+
+
+def html_section(title: str, body_html: str) -> ReportSection:
+    """A section from HTML this code (or plotly) generated — never from user or LLM text."""
+    return ReportSection(title, Markup(body_html))
 
 
 def _format_cell(value: Any) -> str:
@@ -55,29 +77,26 @@ def _format_cell(value: Any) -> str:
         return ""
     if isinstance(value, float | np.floating):
         return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.2f}"
-    return html.escape(str(value))
+    return str(value)
 
 
 def table_section(title: str, rows: Sequence[Mapping[str, Any]], max_rows: int = 500) -> ReportSection:
     if not rows:
-        return ReportSection(title, "<p>none</p>")
+        return html_section(title, "<p>none</p>")
     columns = list(rows[0].keys())
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_format_cell(row.get(c))}</td>" for c in columns) + "</tr>"
-        for row in rows[:max_rows]
-    )
-    note = f"<p>first {max_rows} of {len(rows)}</p>" if len(rows) > max_rows else ""
-    return ReportSection(title, f'<div class="scroll"><table><tr>{head}</tr>{body}</table></div>{note}')
+    cells = [[_format_cell(row.get(c)) for c in columns] for row in rows[:max_rows]]
+    return ReportSection(title, Markup(_TABLE.render(columns=columns, rows=cells, total=len(rows))))
+
+
+def text_section(title: str, paragraphs: Sequence[tuple[str, str]]) -> ReportSection:
+    """Paragraphs of plain text (escaped), each with an optional bold lead ("Summary")."""
+    return ReportSection(title, Markup(_PARAGRAPHS.render(paragraphs=paragraphs)))
 
 
 def render_page(
     title: str, sections: Sequence[ReportSection], subtitle: str = "", plotly_src: str = PLOTLY_JS_URL
 ) -> str:
-    body = "\n".join(f"<section><h2>{html.escape(s.title)}</h2>{s.body_html}</section>" for s in sections)
-    return _PAGE.format(
-        title=html.escape(title), subtitle=html.escape(subtitle), sections=body, plotly_src=plotly_src
-    )
+    return _PAGE.render(title=title, subtitle=subtitle, sections=sections, plotly_src=plotly_src)
 
 
 def write_atomic(path: Path, text: str) -> Path:

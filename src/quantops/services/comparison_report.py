@@ -5,7 +5,6 @@ chart, regime-shaded price chart and the tables behind them (built with the serv
 from __future__ import annotations
 
 import base64
-import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +13,7 @@ import plotly.io as pio
 from plotly.colors import qualitative
 
 from quantops.analysis import ComparisonAnalysis, Narrative, Regime
-from quantops.reports import ReportSection, table_section
+from quantops.reports import ReportSection, html_section, table_section, text_section
 
 if TYPE_CHECKING:
     from quantops.services.comparison import ComparedStrategy
@@ -31,7 +30,7 @@ Figure = dict[str, Any]
 
 
 def figure_dict_section(title: str, figure: Figure) -> ReportSection:
-    return ReportSection(title, pio.to_html(figure, full_html=False, include_plotlyjs=False, validate=False))
+    return html_section(title, pio.to_html(figure, full_html=False, include_plotlyjs=False, validate=False))
 
 
 def _day_strings(timestamps_ns: np.ndarray) -> list[str]:
@@ -266,15 +265,14 @@ def regime_figure(analysis: ComparisonAnalysis) -> Figure | None:
 
 
 def _narrative_section(narrative: Narrative) -> ReportSection:
-    paragraphs = "".join(
-        f"<p><strong>{title}.</strong> {html.escape(text)}</p>"
-        for title, text in (
+    return text_section(
+        "Verdict",
+        [
             ("Summary", narrative.summary),
             ("Recommendation", narrative.recommendation),
             ("Reasoning", narrative.reasoning),
-        )
+        ],
     )
-    return ReportSection("Verdict", paragraphs)
 
 
 def _tables(data: dict[str, Any], compared: Sequence[ComparedStrategy]) -> list[ReportSection]:
