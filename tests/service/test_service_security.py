@@ -615,3 +615,21 @@ async def test_cache_status_shows_server_paths_to_admins_only(full_api, market_d
         f"{CHAT}/session/{session_id}/chat", json={"question": "cache status"}, headers=full_api.auth("root")
     )
     assert path in turn.json()["answer"]
+
+
+# ---- #10: report pages of synthetic demo data say so ---------------------------------------------------
+
+
+async def test_report_page_of_demo_data_says_synthetic(api) -> None:
+    c, alice = api.client, api.auth("alice")
+    pages: dict[str, str] = {}
+    for symbol in ("AAPL", "GOOG"):  # AAPL: the synthetic demo; GOOG: imported real prices (tests/data)
+        body = {"strategy_config": SMA, "symbol": symbol, "generate_report": True}
+        submitted = (await c.post("/api/v1/backtests", json=body, headers=alice)).json()
+        done = await c.get(f"/api/v1/backtests/{submitted['id']}", params={"wait": 60}, headers=alice)
+        assert done.json()["status"] == "completed", done.text
+        report = await c.get(f"/api/v1/backtests/{submitted['id']}/report", headers=alice)
+        assert report.status_code == 200
+        pages[symbol] = report.text
+    assert "synthetic" in pages["AAPL"].lower() and "not real market prices" in pages["AAPL"]
+    assert "synthetic" not in pages["GOOG"].lower()

@@ -30,6 +30,10 @@ class BarsSource(Protocol):
         self, symbol: str, start: date | None = None, end: date | None = None, interval: str = "1d"
     ) -> Bars: ...
 
+    def is_synthetic(self, symbol: str, interval: str = "1d") -> bool:
+        """Whether the stored bars of the symbol are (partly) synthetic demo data."""
+        ...
+
 
 class JobHandler(Protocol):
     """The database/market-data side of a job (implemented by quantops.jobs.handler.BacktestJobHandler)."""

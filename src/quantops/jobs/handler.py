@@ -88,6 +88,7 @@ class BacktestJobHandler:
         else:
             raise RuntimeError("this process has no market-data store")
         report_path = str(self.reports.backtest_report_path(row.id)) if row.generate_report else None
+        synthetic = self.market_data is not None and self.market_data.is_synthetic(row.symbol, row.interval)
         return JobPayload(
             backtest_id=row.id,
             attempt=row.attempts if attempt is None else attempt,
@@ -103,6 +104,7 @@ class BacktestJobHandler:
             volume=bars.volume,
             report_path=report_path,
             title=f"{row.config_type} on {row.symbol}",
+            synthetic=synthetic,
         )
 
     async def finish(self, payload: JobPayload, outcome: JobOutcome) -> bool:

@@ -40,6 +40,7 @@ class JobPayload:
     volume: np.ndarray
     report_path: str | None = None  # where the worker writes the HTML tear sheet, if asked
     title: str = ""
+    synthetic: bool = False  # the bars are synthetic demo data (the report page says so)
 
     @property
     def n_bars(self) -> int:
@@ -55,6 +56,7 @@ class JobPayload:
             "settings": self.settings,
             "report_path": self.report_path,
             "title": self.title,
+            "synthetic": self.synthetic,
         }
         for name in _ARRAY_FIELDS:
             message[name] = _encode(getattr(self, name))

@@ -12,6 +12,11 @@ import pandas as pd
 from quantops.common import json_safe
 from quantops.jobs.payload import JobOutcome, JobPayload
 
+SYNTHETIC_NOTICE = (
+    "Synthetic data: {symbol} here is the demo universe's seeded random walk, not real market prices. "
+    "Import real data with `quantops data import` or `quantops data fetch`."
+)
+
 
 def _columnar(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     if not rows:
@@ -59,9 +64,16 @@ def run_payload(payload: JobPayload) -> JobOutcome:
             f"{payload.symbol} {payload.interval} · {payload.n_bars} bars · config {payload.config} · "
             f"backtest {payload.backtest_id}"
         )
+        notice = SYNTHETIC_NOTICE.format(symbol=payload.symbol) if payload.synthetic else ""
         report_path = str(
             write_backtest_report(
-                Path(payload.report_path), payload.title or "Backtest", subtitle, stats, equity, trades
+                Path(payload.report_path),
+                payload.title or "Backtest",
+                subtitle,
+                stats,
+                equity,
+                trades,
+                notice=notice,
             )
         )
     return JobOutcome(

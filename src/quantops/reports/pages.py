@@ -38,8 +38,11 @@ section { margin: 2rem 0; } table { border-collapse: collapse; font-size: 0.9rem
 th, td { border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: right; }
 th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; }
 .scroll { max-height: 480px; overflow: auto; }
+.notice { background: #fff4d6; border: 1px solid #e0b84c; padding: 0.6rem 1rem; font-weight: 600; }
 </style></head>
 <body><h1>{{ title }}</h1><p class="sub">{{ subtitle }}</p>
+{% if notice %}<p class="notice" role="note">{{ notice }}</p>
+{% endif %}
 {% for s in sections %}
 <section><h2>{{ s.title }}</h2>{{ s.body_html }}</section>
 {% endfor %}
@@ -94,9 +97,16 @@ def text_section(title: str, paragraphs: Sequence[tuple[str, str]]) -> ReportSec
 
 
 def render_page(
-    title: str, sections: Sequence[ReportSection], subtitle: str = "", plotly_src: str = PLOTLY_JS_URL
+    title: str,
+    sections: Sequence[ReportSection],
+    subtitle: str = "",
+    plotly_src: str = PLOTLY_JS_URL,
+    notice: str = "",
 ) -> str:
-    return _PAGE.render(title=title, subtitle=subtitle, sections=sections, plotly_src=plotly_src)
+    """`notice`: a highlighted line under the title (e.g. that the data is synthetic), escaped."""
+    return _PAGE.render(
+        title=title, subtitle=subtitle, notice=notice, sections=sections, plotly_src=plotly_src
+    )
 
 
 def write_atomic(path: Path, text: str) -> Path:
@@ -180,8 +190,10 @@ def write_backtest_report(
     stats: Mapping[str, Any],
     equity: Mapping[str, Sequence[Any]],
     trades: Mapping[str, Sequence[Any]],
+    notice: str = "",
 ) -> Path:
-    return write_atomic(path, render_page(title, backtest_sections(stats, equity, trades), subtitle))
+    sections = backtest_sections(stats, equity, trades)
+    return write_atomic(path, render_page(title, sections, subtitle, notice=notice))
 
 
 class ReportWriter:

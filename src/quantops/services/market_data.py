@@ -49,6 +49,13 @@ class MarketDataService:
             self._catalogue = (version, cached)
         return cached
 
+    def is_synthetic(self, symbol: str, interval: str = "1d") -> bool:
+        """Whether the store's bars of the symbol came (partly) from a synthetic source (the demo)."""
+        if interval == "1d":
+            info = self.catalogue().get(symbol.strip().upper())
+            return bool(info and info.synthetic)
+        return any(i.synthetic for i in self.store.catalogue(interval).values() if i.symbol == symbol)
+
     async def cache_status(self, user: UserContext | None = None) -> dict[str, Any]:
         """The store's status; its file path only for admins (`policy.SERVER_PATH_ROLES`) or the local
         CLI (`user=None`)."""
