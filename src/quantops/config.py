@@ -37,6 +37,13 @@ class Settings(BaseSettings):
         "and port each request reached (quantops.urls)",
     )
     max_body_bytes: int = 1_000_000
+    auth_cache_ttl_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="how long a server process remembers a verified API key (0: read the database on every "
+        "request); a revoked key or a changed role takes effect within this time",
+    )
 
     # Jobs
     job_backend: Literal["local", "celery"] = "local"

@@ -68,6 +68,7 @@ class ChatPort(Protocol):
 
     def metrics(self) -> dict[str, Any]: ...
 
+
 # "module:function" hooks, each `def install(container: Container) -> None`; imported lazily.
 CONTAINER_EXTENSIONS: tuple[str, ...] = (
     "quantops.services.comparison:install",
@@ -163,7 +164,9 @@ def build_container(
         market_data = MarketDataService(store)
 
     webhook_policy = WebhookPolicy(settings.webhook_allowlist)  # one policy: when set and when sent
-    users = UsersService(user_repo, webhook_policy=webhook_policy)
+    users = UsersService(
+        user_repo, webhook_policy=webhook_policy, auth_cache_ttl_seconds=settings.auth_cache_ttl_seconds
+    )
     reports = ReportWriter(settings.resolved_reports_dir)
     events = EventBus(
         users.webhook_url,

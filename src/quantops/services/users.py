@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import secrets
 
+from cachetools import TTLCache
+
 from quantops.services.errors import ConflictError, NotFoundError, ValidationFailed
 from quantops.services.policy import require
 from quantops.services.schemas import ROLES, UserContext, UserCreated, UserOut
 from quantops.services.webhooks import WebhookPolicy
 from quantops.store.models import User
-from quantops.store.repositories import DuplicateError, UserRepository
+from quantops.store.repositories import DuplicateError, UserRepository, hash_api_key
 
 API_KEY_PREFIX = "qo_"
 
@@ -23,16 +25,34 @@ def to_context(user: User) -> UserContext:
 
 
 class UsersService:
-    def __init__(self, users: UserRepository, webhook_policy: WebhookPolicy | None = None) -> None:
+    def __init__(
+        self,
+        users: UserRepository,
+        webhook_policy: WebhookPolicy | None = None,
+        auth_cache_ttl_seconds: float = 0.0,
+    ) -> None:
         self.repo = users
         self.webhook_policy = webhook_policy or WebhookPolicy()
+        # Verified keys by their hash (never the key) → the user; a query saved on every request.
+        # Unknown keys are not remembered, so a new key works at once and a wrong one is always checked.
+        self._verified: TTLCache[str, UserContext] | None = (
+            TTLCache(maxsize=10_000, ttl=auth_cache_ttl_seconds) if auth_cache_ttl_seconds > 0 else None
+        )
 
     async def authenticate(self, api_key: str) -> UserContext | None:
         """The user of a key, or None (unknown or revoked). Keys never appear in logs or errors."""
         if not api_key or len(api_key) > 200:
             return None
+        digest = hash_api_key(api_key) if self._verified is not None else ""
+        if self._verified is not None and (known := self._verified.get(digest)) is not None:
+            return known
         user = await self.repo.user_for_key(api_key)
-        return to_context(user) if user is not None else None
+        if user is None:
+            return None
+        context = to_context(user)
+        if self._verified is not None:
+            self._verified[digest] = context
+        return context
 
     async def create(self, name: str, roles: list[str], label: str = "") -> UserCreated:
         """Create a user and its first API key (returned once, stored hashed)."""
