@@ -638,8 +638,8 @@ def sweep(
     metrics = pd.DataFrame(results, columns=list(SWEEP_METRICS))
     metrics["num_trades"] = metrics["num_trades"].astype(np.int64)
     table = pd.concat([table, metrics], axis=1)
-    # Best first by the catalogue's direction; drawdowns (≤ 0) and descriptive counts sort largest first.
-    ascending = catalogue.BY_STATS_KEY[metric].direction is catalogue.Direction.LOWER
-    return table.sort_values(metric, ascending=ascending, na_position="last", kind="stable").reset_index(
-        drop=True
-    )
+    # Best first by the catalogue's direction (its one ordering rule); undefined values last.
+    direction = catalogue.BY_STATS_KEY[metric].direction
+    return table.sort_values(
+        metric, key=direction.key, na_position="last", kind="stable"
+    ).reset_index(drop=True)

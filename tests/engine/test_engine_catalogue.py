@@ -73,3 +73,11 @@ def test_find_metric_and_labels() -> None:
     for m in catalogue.METRICS:
         assert m.unit in typing.get_args(catalogue.Unit)
         assert m.label.en and m.label.ko
+
+
+def test_one_ordering_rule_per_direction() -> None:
+    values = np.array([-30.0, -5.0, 10.0])
+    assert list(np.argsort(Direction.HIGHER.key(values))) == [2, 1, 0]
+    assert list(np.argsort(Direction.LOWER.key(values))) == [0, 1, 2]
+    assert list(np.argsort(Direction.SMALLER_MAGNITUDE.key(values))) == [1, 2, 0]
+    assert Direction.NONE.key(3.0) == -3.0  # descriptive: largest first

@@ -46,13 +46,7 @@ class Ranking:
 def competition_ranks(values: np.ndarray, direction: Direction) -> np.ndarray:
     """1-based competition ranks (ties share the lowest rank), best first per ``direction``; NaN last."""
     values = np.asarray(values, dtype=np.float64)
-    if direction is Direction.HIGHER:
-        keys = -values
-    elif direction is Direction.LOWER:
-        keys = values.copy()
-    else:
-        keys = np.abs(values)
-    keys = np.round(keys, _TIE_DECIMALS)
+    keys = np.round(direction.key(values), _TIE_DECIMALS)
     missing = np.isnan(keys)
     ranks = np.empty(values.size, dtype=np.int64)
     present_keys = keys[~missing]

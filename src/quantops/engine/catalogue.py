@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 Language = Literal["en", "ko"]
 Unit = Literal["%", "ratio", "count", "currency", "bars", "days", "per_year"]
@@ -36,6 +36,16 @@ class Direction(StrEnum):
     SMALLER_MAGNITUDE = "smaller_magnitude"
     # Descriptive figures (trade count, bar count): no better or worse.
     NONE = "none"
+
+    def key(self, value: Any) -> Any:
+        """Sort key, smaller = better (a float or a numpy array): −v for higher, |v| for smaller
+        magnitude, v for lower; descriptive figures sort largest first. The one ordering rule used by
+        the sweep, the comparison ranking and "best backtest by metric"."""
+        if self is Direction.LOWER:
+            return value
+        if self is Direction.SMALLER_MAGNITUDE:
+            return abs(value)
+        return -value
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,15 +50,6 @@ def metric_value(stats: dict[str, Any] | None, metric: str) -> float | None:
     return float(value)
 
 
-def _badness(value: float, direction: Direction) -> float:
-    """Sort key: smaller is better, whatever the metric's direction."""
-    if direction is Direction.HIGHER:
-        return -value
-    if direction is Direction.SMALLER_MAGNITUDE:
-        return abs(value)
-    return value
-
-
 def _stats_time(stats: dict[str, Any] | None, key: str) -> datetime | None:
     raw = (stats or {}).get(key)
     if not isinstance(raw, str):
@@ -236,7 +227,7 @@ class BacktestsService:
         rows, _ = await self.repo.list(user.id, **filters, limit=RANK_SCAN_LIMIT, offset=0)
         scored = [(value, row) for row in rows if (value := metric_value(row.stats, sort_by)) is not None]
         sign = 1.0 if order == "best" else -1.0
-        scored.sort(key=lambda pair: sign * _badness(pair[0], direction))  # stable: ties stay newest first
+        scored.sort(key=lambda pair: sign * direction.key(pair[0]))  # stable: ties stay newest first
         page = scored[offset : offset + limit]
         return BacktestPage(
             items=[self.to_out(row) for _, row in page], total=len(scored), limit=limit, offset=offset
