@@ -126,6 +126,8 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"\bthis\s+time\b|다시|같은|똑같|이번에는|이번엔|대신|한\s*번\s*더|도\s*(?:해|돌려|테스트)|에도|로도"
         ),
         "unsupported": (
+            r"^\s*(?:please\s+|can\s+you\s+)?(?:buy|sell|short)\s+(?:me\s+)?\d+\s*(?:shares?|units?)\b|"
+            r"\d+\s*주\s*(?:사|팔|매수|매도)|"
             r"\bweather\b|\bjoke\b|\bplace\s+an?\s+order\b|\blive\s+trad|\bforecast\b|\bpredict\b|"
             r"\bnews\b|\bbuy\s+me\b|\bsell\s+my\b|날씨|농담|주문해|예측|뉴스|실거래|사\s*줘|팔아\s*줘"
         ),

@@ -50,7 +50,7 @@ _BACKTEST_MARK = re.compile(
 _STRATEGY_MARK = re.compile(
     r"(?:strateg(?:y|ies)|전략)\s*(?:id\s*|#\s*|no\.?\s*|number\s*)?"
     + _ID_VALUE
-    + r"(?:\s*번)?(?![0-9a-z]|\s*[/,]\s*\d|\.\d)",
+    + r"(?:\s*번)?(?![0-9a-z]|\s*/\s*\d|\.\d)",
     re.I,
 )
 _GENERIC_MARK = re.compile(
@@ -221,6 +221,7 @@ class StrategyReading:
     stated: dict[str, str] = field(default_factory=dict)  # field -> text typed
     span: tuple[int, int] = (0, 0)
     from_context: bool = False  # the type came from the session (labels only: "now with slow 100")
+    preset_fields: set[str] = field(default_factory=set)  # set by a preset ("golden cross"), numbers win
 
 
 @dataclass
@@ -320,10 +321,11 @@ def _pair(text: str, labels: list[Label], nums: list[Number]) -> dict[int, Numbe
 _STRATEGY_FILLER = re.compile(
     r"^(?:\s|,|:|\(|\)|crossover|cross|strategy|전략|with|using|of|at|parameters?|params|settings?|크로스오버|크로스|"
     r"전략으로|전략을|전략|을|를|로|으로|에|mean\s*reversion|reversion|system|signals?|indicator|band|bands|밴드|"
-    r"\bon\b|\bfor\b|\bperiods?\b|\bdays?\b|lines?|window|windows|parameters|values?|기준)*",
+    r"\bon\b|\bfor\b|\bperiods?\b|\bdays?\b|lines?|window|windows|parameters|values?|기준|thresholds?|levels?|"
+    r"일선|선|교차|and|및)*",
     re.I,
 )
-_SEQ_SEP = r"\s*(?:/|,|-|~|:|\s|\band\b|&|과|와|랑|이랑|\)|\(|x)\s*"
+_SEQ_SEP = r"\s*(?:/|,|-|~|:|\s|\band\b|&|과|와|랑|이랑|\)|\(|x|일선|선)+\s*"
 _ZERO_COSTS = [
     (
         re.compile(
@@ -519,7 +521,9 @@ def _strategy_names(reading: Reading, context_type: str | None) -> None:
     for m in chosen:
         if m[2] == config_type:
             claims.claim(m[0], m[1], "strategy")
-    reading.strategy = StrategyReading(config_type, config, stated, (start, last_end))
+    reading.strategy = StrategyReading(
+        config_type, config, stated, (start, last_end), preset_fields=set(config)
+    )
 
 
 def _labels(reading: Reading) -> list[Label]:
@@ -846,7 +850,9 @@ def _read_positional(reading: Reading) -> None:
     if strategy is None or strategy.from_context:
         return
     words = lx.STRATEGIES[strategy.config_type]
-    remaining = [name for name in words.fields if name not in strategy.stated]
+    remaining = [
+        name for name in words.fields if name not in strategy.stated or name in strategy.preset_fields
+    ]
     if not remaining:
         return
     low, claims = reading.low, reading.claims
@@ -877,7 +883,7 @@ def _read_positional(reading: Reading) -> None:
                 continue
             gap = low[num.end : pos]
             allowed = (
-                r"^(?:\s|-|\ba\b|\ban\b|\bday\b|\bdays\b|\bbars?\b|\bperiod\b)*$"
+                r"^(?:\s|-|\ba\b|\ban\b|\bday\b|\bdays\b|\bbars?\b|\bperiod\b|일선|선|\bma\b|이평선?)*$"
                 if not seq
                 else r"^" + _SEQ_SEP + r"$"
             )
@@ -899,22 +905,27 @@ def _read_positional(reading: Reading) -> None:
         seq = sequence_before(start)
     if not seq:
         return
-    separators = [low[a.end : b.start].strip() for a, b in itertools.pairwise(seq)]
-    targets = remaining
-    if (
-        words.chat.slash_pair
-        and len(seq) == 2
-        and separators == ["/"]
-        and set(words.chat.slash_pair) <= set(remaining)
-    ):
-        targets = list(words.chat.slash_pair)
-    for name, num in zip(targets, seq, strict=False):
-        value = _param_value(words, name, num, reading)
-        claims.claim(num.start, num.end, "strategy")
-        if value is None:
-            continue
-        strategy.config[name] = value
-        strategy.stated[name] = num.text
+    groups = [seq]
+    # "RSI(14) with 30/70 thresholds": a second group after a filler word
+    if len(seq) < len(remaining):
+        extra = sequence_from(seq[-1].end)
+        if extra:
+            groups.append(extra)
+    for group in groups:
+        left = [name for name in remaining if name not in strategy.stated or name in strategy.preset_fields]
+        separators = [low[a.end : b.start].strip() for a, b in itertools.pairwise(group)]
+        targets = left
+        pair = words.chat.slash_pair
+        if pair and len(group) == 2 and separators == ["/"] and set(pair) <= set(left):
+            targets = list(pair)
+        for name, num in zip(targets, group, strict=False):
+            value = _param_value(words, name, num, reading)
+            claims.claim(num.start, num.end, "strategy")
+            strategy.preset_fields.discard(name)
+            if value is None:
+                continue
+            strategy.config[name] = value
+            strategy.stated[name] = num.text
 
 
 def _read_sizing(reading: Reading) -> None:
@@ -1054,12 +1065,13 @@ def _read_names(reading: Reading) -> None:
     if named and not re.fullmatch(r"(?:a|an|the|my)\b.*", named.group(1), re.I):
         reading.create_name = named.group(1).strip()
         return
+    korean_suffix = re.search(r"([\w\-]{1,60}?)(?:이라는|라는|이란|란)\s*이름", text)
+    if korean_suffix:
+        reading.create_name = korean_suffix.group(1).strip()
+        return
     korean = re.search(
-        r"이름(?:은|을|:)?\s*([\w\-]{1,60}?)(?:\s*(?:으로|로|이라고|라고))?(?:\s|$|[.,!?])", text
+        r"이름(?!으로|로|이)(?:은|을|:)?\s*([\w\-]{1,60}?)(?:\s*(?:으로|로|이라고|라고))?(?:\s|$|[.,!?])",
+        text,
     )
     if korean:
         reading.create_name = korean.group(1).strip()
-        return
-    korean_suffix = re.search(r"([\w\-]{1,60}?)(?:이라는|라는)\s*이름", text)
-    if korean_suffix:
-        reading.create_name = korean_suffix.group(1).strip()
