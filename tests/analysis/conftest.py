@@ -197,6 +197,9 @@ class FakeLLM:
                     return
                 if fake.mode == "slow":
                     time.sleep(2.0)
+                if fake.mode == "trickle":  # every byte resets the client's 1 s read timeout
+                    self._trickle(json.dumps({"choices": [], "padding": " " * 200}).encode())
+                    return
                 content = {
                     "good": json.dumps(FakeLLM.GOOD),
                     "good_ko": "```json\n" + json.dumps(FakeLLM.GOOD_KO, ensure_ascii=False) + "\n```",
@@ -222,6 +225,18 @@ class FakeLLM:
                         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
                     },
                 )
+
+            def _trickle(self, data: bytes) -> None:
+                """A 200 whose body arrives one byte per 0.3 s (≈ 70 s); stops when the client hangs up."""
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    for i in range(len(data)):
+                        self.wfile.write(data[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(0.3)
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
@@ -259,13 +274,14 @@ LLM_TEST_KEY = "sk-test-llm-key-never-shown"
 async def llm_live_server(
     live_settings: Callable[..., Settings], sqlite_database_url: str, fake_llm: FakeLLM
 ) -> AsyncIterator[tuple[LiveServer, FakeLLM]]:
-    """A server whose comparison narrative comes from ``fake_llm`` (1 s timeout)."""
+    """A server whose comparison narrative comes from ``fake_llm`` (1 s read timeout, 3 s deadline)."""
     settings = live_settings(
         sqlite_database_url,
         llm_base_url=fake_llm.base_url,
         llm_api_key=LLM_TEST_KEY,
         llm_model="narrator-test",
         llm_timeout_seconds=1.0,
+        llm_turn_deadline_seconds=3.0,
     )
     async with serve(settings) as live:
         yield live, fake_llm

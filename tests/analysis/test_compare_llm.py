@@ -65,6 +65,7 @@ async def test_llm_narrative_and_its_fallbacks(llm_live_server: Any) -> None:
             ("short", "malformed_output", "Which is better?"),
             ("error", "http_500", "Which is better?"),
             ("slow", "timeout", "Which is better?"),
+            ("trickle", "deadline", "Which is better?"),
         ):
             llm.mode = mode
             response = await client.post(COMPARE, json={**body, "natural_language_query": query})

@@ -318,6 +318,8 @@ class LLMNarrator:
         self.model = settings.llm_model
         self.temperature = settings.llm_temperature
         self.max_tokens = settings.llm_max_tokens
+        # The SDK timeout is per read: a server trickling its body would hold the comparison for minutes.
+        self.deadline = settings.llm_turn_deadline_seconds
         # No SDK retries: a failing LLM should fall back to the deterministic writer at once.
         self.client = client or make_llm_client(settings)
 
@@ -338,13 +340,16 @@ class LLMNarrator:
             f"Question: {query}\nFacts (JSON): {json.dumps(facts, ensure_ascii=False, separators=(',', ':'))}"
         )
         try:
-            completion = await self.client.chat.completions.create(
-                model=self.model,
-                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-                temperature=self.temperature,
-                max_tokens=self.max_tokens,
-                response_format={"type": "json_object"},
-            )
+            async with asyncio.timeout(self.deadline):
+                completion = await self.client.chat.completions.create(
+                    model=self.model,
+                    messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                    temperature=self.temperature,
+                    max_tokens=self.max_tokens,
+                    response_format={"type": "json_object"},
+                )
+        except TimeoutError as exc:
+            raise NarrativeUnavailable("deadline") from exc
         except openai.APITimeoutError as exc:
             raise NarrativeUnavailable("timeout") from exc
         except openai.APIConnectionError as exc:
