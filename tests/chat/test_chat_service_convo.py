@@ -133,6 +133,14 @@ async def test_answer_states_the_full_interpretation(chat: ChatService, service_
     assert "cash 100,000 (default)" in line
     assert "synthetic demo data" in line  # AAPL in the test store is the synthetic demo series
     assert f"total return {stats['total_return']:.2f}%" in reply.answer
+    # Showing it later states the same reading (without "you said": the run's own values, defaults marked).
+    sid = reply.session_id
+    shown = await chat.chat(user, sid, "show that result", user_roles=["analyst"])
+    assert (
+        shown.tool_calls[0]["tool"] == "get_backtest" and shown.tool_calls[0]["result"]["id"] == result["id"]
+    )
+    assert f"Interpretation: SMA crossover fast=20 slow=100 on AAPL {first} → {last}" in shown.answer
+    assert "commission 0.1% (default)" in shown.answer
 
 
 async def test_real_data_is_not_labelled_synthetic_and_korean_renders(
@@ -205,6 +213,7 @@ async def test_cancel_tool_cancels_and_respects_roles(service_container: Any) ->
         "cancel_backtest", {"backtest_id": backtest_id}, ctx, allowed_tools(["analyst"])
     )
     assert not again.ok and again.status_code == 409 and "already cancelled" in (again.error or "")
+    assert again.problem == {"kind": "finished", "value": backtest_id, "status": "cancelled"}
     assert "cancel_backtest" in allowed_tools(["devops"])
 
 
@@ -215,6 +224,52 @@ async def test_cancel_via_chat(chat: ChatService, service_container: Any) -> Non
     assert reply.tool_calls[0]["tool"] == "cancel_backtest" and reply.tool_calls[0]["ok"]
     assert f"Cancelled backtest {backtest_id}" in reply.answer
     assert (await service_container.backtests.get(user, backtest_id)).status == "cancelled"
+
+
+# ---- follow-ups --------------------------------------------------------------------------------------------
+async def test_follow_ups_resolve_against_the_request_they_refer_to(
+    chat: ChatService, service_container: Any
+) -> None:
+    user = _user(service_container)
+    sid = (await chat.create_session(user)).session_id
+
+    async def ask(question: str) -> Any:
+        return await chat.chat(user, sid, question, user_roles=["analyst"])
+
+    first = await ask("backtest sma 20/100 on AAPL 2017-2019")
+    await ask("backtest sma 10/50 on MSFT since 2020")
+    again = await ask("run it again on AAPL")  # the last run: SMA 10/50 since 2020, now on AAPL
+    call = again.tool_calls[0]
+    assert call["tool"] == "run_backtest" and call["ok"], again.answer
+    assert call["arguments"]["symbol"] == "AAPL" and call["arguments"]["start"] == "2020-01-01"
+    assert "end" not in call["arguments"]
+    assert call["result"]["config"] == {"config_type": "sma_crossover", "fast": 10, "slow": 50}
+    assert "(from the previous request)" in again.answer
+
+    # "cancel it": the last backtest, which already finished → said so, in the question's language.
+    cancel = await ask("cancel it")
+    assert cancel.tool_calls[0]["tool"] == "cancel_backtest"
+    assert cancel.tool_calls[0]["arguments"]["backtest_id"] == call["result"]["id"]
+    assert (
+        f"Backtest {call['result']['id']} is already completed; there is nothing to cancel." == cancel.answer
+    )
+    korean = await ask("그거 취소해")
+    assert korean.answer == f"백테스트 {call['result']['id']}는 이미 완료 상태라 취소할 것이 없어요."
+
+    # "show that result" after a list of several: which one? (the listed ids are offered)
+    listed = await ask("list my backtests")
+    ids = [item["id"] for item in listed.tool_calls[0]["result"]["items"]]
+    assert len(ids) == 3
+    which = await ask("show that result")
+    assert which.tool_calls == [] and which.metadata["missing_slots"] == ["backtest_id"]
+    assert "'None'" not in which.answer and all(i in which.answer for i in ids)
+    picked = await ask(first.tool_calls[0]["result"]["id"])
+    assert picked.tool_calls[0]["tool"] == "get_backtest"
+    assert picked.tool_calls[0]["result"]["id"] == first.tool_calls[0]["result"]["id"]
+    # ... and after a list of one, that one.
+    await ask("list my MSFT backtests")
+    only = await ask("show that result")
+    assert only.tool_calls[0]["tool"] == "get_backtest" and only.tool_calls[0]["result"]["symbol"] == "MSFT"
 
 
 # ---- best / worst --------------------------------------------------------------------------------------
@@ -326,11 +381,11 @@ async def test_compare_by_strategy_names_case_insensitive(service_container: Any
         "compare_strategies", {"strategy_names": ["MeanRevv", "SMA 10/50"]}, ctx, allowed
     )
     assert not unknown.ok and unknown.missing == "strategy_names"
-    assert unknown.missing_problem == {"kind": "unknown", "value": "MeanRevv", "candidates": ["MeanRev"]}
+    assert unknown.problem == {"kind": "unknown", "value": "MeanRevv", "candidates": ["MeanRev"]}
     nothing = await registry.call(
         "compare_strategies", {"strategy_names": ["Zebra", "MeanRev"]}, ctx, allowed
     )
-    assert nothing.missing_problem["kind"] == "unknown" and nothing.missing_problem["value"] == "Zebra"
+    assert nothing.problem["kind"] == "unknown" and nothing.problem["value"] == "Zebra"
     # bob's strategies are not alice's
     theirs = await registry.call(
         "compare_strategies", {"strategy_names": ["MeanRev", "SMA 10/50"]},
@@ -362,15 +417,31 @@ async def test_compare_by_names_via_chat_asks_about_an_unknown_name(
     chat: ChatService, service_container: Any
 ) -> None:
     user = _user(service_container)
-    await _strategies(service_container, user)
-    ok, unknown = await _turns(
-        chat, user, "compare MeanRev and SMA 10/50 on AAPL", "compare MeanRevv and SMA 10/50"
+    ids = await _strategies(service_container, user)
+    ok, unknown, answered = await _turns(
+        chat, user, "compare MeanRev and SMA 10/50 on AAPL", "compare MeanRevv and SMA 10/50", "MeanRev"
     )
-    assert ok.tool_calls[0]["ok"] and ok.tool_calls[0]["arguments"]["strategy_names"] == [
-        "MeanRev",
-        "SMA 10/50",
-    ]
+    call = ok.tool_calls[0]
+    assert call["ok"] and call["arguments"]["strategy_names"] == ["MeanRev", "SMA 10/50"]
+    assert call["result"]["strategy_ids"] == [ids["MeanRev"], ids["SMA 10/50"]]
+    # An unknown name is a question naming it, with the closest of the user's names; nothing compared.
+    assert unknown.tool_calls[0]["ok"] is False and unknown.metadata["missing_slots"] == ["strategy_names"]
     assert "no saved strategy named 'MeanRevv'" in unknown.answer and "'MeanRev'" in unknown.answer
+    # The reply names the strategy meant: the comparison runs with it in the unknown name's place.
+    again = answered.tool_calls[0]
+    assert again["tool"] == "compare_strategies" and again["ok"], answered.answer
+    assert sorted(again["result"]["strategy_ids"]) == sorted([ids["MeanRev"], ids["SMA 10/50"]])
+
+
+async def test_korean_question_about_an_ambiguous_name(chat: ChatService, service_container: Any) -> None:
+    user = _user(service_container)
+    await _strategies(service_container, user)
+    for name in ("Trend", "trend"):
+        config = {"config_type": "breakout"}
+        await service_container.strategies.create(user, StrategyCreate(name=name, config=config))
+    (reply,) = await _turns(chat, user, "Trend랑 MeanRev 비교해줘")
+    assert reply.language == "ko" and reply.metadata["missing_slots"] == ["strategy_names"]
+    assert "'Trend'와(과) 이름이 같은 전략이 여러 개예요" in reply.answer and "'trend'" in reply.answer
 
 
 def test_ask_about_uses_the_planners_question_in_the_turns_language() -> None:

@@ -135,6 +135,15 @@ def ask_about(missing: list[str], problems: list[Any], language: Language) -> st
     return " ".join([*questions, *(_slot_question(slot, language) for slot in rest)])
 
 
+def listed_ids(ids: list[str], language: Language, shown: int = 5) -> str:
+    """The ids the last list showed, to pick from."""
+    more = len(ids) - shown
+    names = ", ".join(ids[:shown]) + (f" (+{more})" if more > 0 else "")
+    if language == "ko":
+        return f"방금 목록의 백테스트: {names}. id를 알려주세요."
+    return f"The list showed: {names}. Give the id."
+
+
 def ask_strategy_name(problem: dict[str, Any], language: Language) -> str:
     """A strategy named in a comparison matches none or several of the user's strategies."""
     name = problem.get("value") or "?"
@@ -341,6 +350,14 @@ def render_cancelled(item: dict[str, Any], language: Language) -> str:
         status = _STATUS_KO.get(item.get("status", ""), "")
         return f"백테스트 {item.get('id')} ({label})를 취소했어요 (상태: {status})."
     return f"Cancelled backtest {item.get('id')} ({label}); it is now {item.get('status')}."
+
+
+def cancel_refused(problem: dict[str, Any], language: Language) -> str:
+    """A cancel of a backtest that already finished."""
+    ident, status = problem.get("value"), str(problem.get("status") or "")
+    if language == "ko":
+        return f"백테스트 {ident}는 이미 {_STATUS_KO.get(status, status)} 상태라 취소할 것이 없어요."
+    return f"Backtest {ident} is already {status}; there is nothing to cancel."
 
 
 def render_backtest_list(result: dict[str, Any], language: Language) -> str:

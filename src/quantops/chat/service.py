@@ -164,6 +164,10 @@ class ChatService:
             return render.render_backtest(
                 result, language, just_started=True, interp=self._interpretation(result, language, prov)
             )
+        if tool == "get_backtest" and result.get("config"):  # what that run was, defaults marked
+            return render.render_backtest(
+                result, language, interp=self._interpretation(result, language, None)
+            )
         return render.render_result(tool, result, language)
 
     # ---- sessions --------------------------------------------------------------------------------------
@@ -530,12 +534,16 @@ class ChatService:
                 question_text = render.ask_compare_symbol(
                     outcome.missing_details, language, args.get("latest_n"), args.get("strategy_ids")
                 )
-            else:
-                question_text = render.ask_strategy_name(outcome.missing_problem, language)
+            else:  # the reply names the strategy meant: it takes the unresolved name's place
+                question_text = render.ask_strategy_name(outcome.problem, language)
+                bad = outcome.problem.get("value")
+                keep["strategy_names"] = [n for n in keep.get("strategy_names") or [] if n != bad]
             return self._ask(context, planned.intent, keep, [outcome.missing], stated, language, metadata, [],
                              question_text=question_text)  # fmt: skip
         if not outcome.ok and outcome.denied_tools:
             return render.needs_tool_text(outcome.denied_tools[0], outcome.error or "", roles, language)
+        if not outcome.ok and outcome.problem.get("kind") == "finished":
+            return render.cancel_refused(outcome.problem, language)
         if not outcome.ok:
             return render.error_text(planned.intent, outcome.error or "error", language)
         assert outcome.result is not None
@@ -566,7 +574,11 @@ class ChatService:
         context["pending"] = {"intent": intent, "args": args, "missing": list(missing), "stated": stated}
         if question_text is not None:
             return question_text
-        return render.ask_about(missing, problems, language)
+        question = render.ask_about(missing, problems, language)
+        listed = [str(i) for i in context.get("last_list_ids") or []]
+        if "backtest_id" in missing and len(listed) > 1:  # "show that result" after a list of several
+            question += " " + render.listed_ids(listed, language)
+        return question
 
     # ---- auto backtest (original /backtest/trigger) -----------------------------------------------------
     async def trigger_backtest(self, user: UserContext, request: AutoBacktestRequest) -> AutoBacktestResponse:

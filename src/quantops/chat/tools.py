@@ -21,7 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from quantops.data.errors import MarketDataError, UnknownSymbolError
 from quantops.services.comparison import MetricName, MissingBacktests, StrategyComparisonRequest
-from quantops.services.errors import NotFoundError, ServiceError, ValidationFailed, validation_summary
+from quantops.services.errors import (
+    ConflictError,
+    NotFoundError,
+    ServiceError,
+    ValidationFailed,
+    validation_summary,
+)
 from quantops.services.market_data import as_service_error
 from quantops.services.policy import allowed_actions
 from quantops.services.schemas import ROLES, BacktestCreate, MarketDate, StrategyCreate, Symbol, UserContext
@@ -181,7 +187,8 @@ class ToolOutcome:
     # A slot the user must still give (e.g. "symbol"), with the details for the question.
     missing: str | None = None
     missing_details: list[str] = field(default_factory=list)
-    missing_problem: dict[str, Any] = field(default_factory=dict)
+    # What went wrong in words any language can render: {"kind": ..., "value": ..., ...} (see MissingSlot).
+    problem: dict[str, Any] = field(default_factory=dict)
     # Other tools this call needed but the roles refused (reported in denied_tools).
     denied_tools: list[str] = field(default_factory=list)
 
@@ -238,14 +245,21 @@ class ToolRegistry:
                 status_code=exc.status_code,
                 missing=exc.field,
                 missing_details=exc.details,
-                missing_problem=exc.problem,
+                problem=exc.problem,
             )
         except NeedsTool as exc:
             return ToolOutcome(
                 name, raw_args, ok=False, error=exc.message, status_code=403, denied_tools=[exc.tool]
             )
         except ServiceError as exc:
-            return ToolOutcome(name, raw_args, ok=False, error=exc.message, status_code=exc.status_code)
+            return ToolOutcome(
+                name,
+                raw_args,
+                ok=False,
+                error=exc.message,
+                status_code=exc.status_code,
+                problem=dict(getattr(exc, "problem", None) or {}),
+            )
         except (ValueError, LookupError) as exc:  # data-layer errors carry user-facing messages
             return ToolOutcome(name, raw_args, ok=False, error=str(exc), status_code=422)
         return ToolOutcome(name, raw_args, ok=True, result=result)
@@ -286,8 +300,21 @@ async def _get_backtest(ctx: ToolContext, args: GetBacktestArgs) -> dict[str, An
     return _backtest_summary(_dump(await ctx.container.backtests.get(ctx.user, args.backtest_id)))
 
 
+class CancelRefused(ConflictError):
+    """The backtest already finished: nothing to cancel (its status, for the answer in any language)."""
+
+    def __init__(self, message: str, backtest_id: str, status: str) -> None:
+        super().__init__(message)
+        self.problem = {"kind": "finished", "value": backtest_id, "status": status}
+
+
 async def _cancel_backtest(ctx: ToolContext, args: CancelBacktestArgs) -> dict[str, Any]:
-    return _backtest_summary(_dump(await ctx.container.backtests.cancel(ctx.user, args.backtest_id)))
+    backtests = ctx.container.backtests
+    try:
+        return _backtest_summary(_dump(await backtests.cancel(ctx.user, args.backtest_id)))
+    except ConflictError as exc:
+        current = await backtests.get(ctx.user, args.backtest_id)
+        raise CancelRefused(exc.message, current.id, current.status) from exc
 
 
 async def _list_backtests(ctx: ToolContext, args: ListBacktestsArgs) -> dict[str, Any]:

@@ -401,8 +401,12 @@ def _problem(issue: Issue) -> PlanProblem:
     elif issue.kind == "ambiguous":
         rule_en = f" ({issue.rule_en})" if issue.rule_en else ""
         rule_ko = f" ({issue.rule_ko})" if issue.rule_ko else ""
-        en = f"I'm not sure what '{value}' means for {label}{rule_en}. Could you say it again?"
-        ko = f"'{value}'이(가) {label}에 어떤 값인지 확실하지 않아요{rule_ko}. 다시 알려주시겠어요?"
+        if value is None:  # nothing typed to quote: several candidates ("show that result" after a list)
+            en = f"Which {label} do you mean{rule_en}?"
+            ko = f"어떤 {label}을(를) 말씀하시는 건가요{rule_ko}?"
+        else:
+            en = f"I'm not sure what '{value}' means for {label}{rule_en}. Could you say it again?"
+            ko = f"'{value}'이(가) {label}에 어떤 값인지 확실하지 않아요{rule_ko}. 다시 알려주시겠어요?"
     else:
         en = f"I didn't understand what '{value}' is for — which parameter or setting is it?"
         ko = f"'{value}'이(가) 무엇을 뜻하는지 모르겠어요. 어떤 파라미터나 설정인가요?"
@@ -1028,6 +1032,13 @@ def _answer_pending(
                     reading.unclaimed = [n for n in reading.unclaimed if n not in bare]
             elif reading.latest_n:
                 filled["latest_n"] = reading.latest_n
+        elif slot == "strategy_names":  # the strategy meant instead of a name that matched none
+            if len(reading.strategy_names) >= 2:
+                filled["strategy_names"] = reading.strategy_names
+            elif reading.text.strip(" .!?\"'") and not own_cues:
+                kept = [n for n in args.get("strategy_names") or [] if isinstance(n, str)]
+                filled["strategy_names"] = [*kept, reading.text.strip(" .!?\"'")][:5]
+                stated["strategy_names"] = ", ".join(filled["strategy_names"])
         elif slot == "name" and reading.text and not own_cues:
             filled["name"] = reading.create_name or reading.text.strip(" .!?\"'")
     if not filled:
