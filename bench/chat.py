@@ -30,6 +30,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 from _harness import free_port, serve  # bench/ is on sys.path when a script here runs
@@ -98,15 +99,28 @@ def start_server(data_dir: Path, port: int, database_url: str | None) -> subproc
     return serve(port, env)
 
 
+async def send(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request; a keep-alive connection the server closed just as we reused it is counted and the
+    request sent again (not a server error: uvicorn drops connections idle for 5 s)."""
+    try:
+        response = await client.request(method, url, **kwargs)
+    except (httpx.ReadError, httpx.RemoteProtocolError):
+        RETRIES.append(1)
+        response = await client.request(method, url, **kwargs)
+    response.raise_for_status()
+    return response
+
+
 async def seed(client: httpx.AsyncClient, api: str, headers: dict[str, str]) -> str:
     """One completed backtest, so "show backtest <id>" / "그 결과 보여줘" read a real result."""
-    sid = (await client.post(f"{api}/session/create", headers=headers)).json()["session_id"]
-    seeded = await client.post(
+    sid = (await send(client, "POST", f"{api}/session/create", headers=headers)).json()["session_id"]
+    seeded = await send(
+        client,
+        "POST",
         f"{api}/session/{sid}/chat",
         headers=headers,
         json={"question": "backtest sma 10/50 on AAPL 2016-2020", "user_roles": ["analyst"]},
     )
-    seeded.raise_for_status()
     return seeded.json()["backtest_ids"][0]
 
 
@@ -126,14 +140,8 @@ async def chat_load(
                 question = f"show backtest {backtest_id}"
             started = time.perf_counter()
             body = {"question": question, "user_roles": ["analyst"]}
-            try:
-                response = await client.post(f"{api}/session/{sid}/chat", headers=headers, json=body)
-            except (httpx.ReadError, httpx.RemoteProtocolError):
-                # a keep-alive connection closed by the server as we reused it: count it, send again
-                RETRIES.append(1)
-                response = await client.post(f"{api}/session/{sid}/chat", headers=headers, json=body)
+            await send(client, "POST", f"{api}/session/{sid}/chat", headers=headers, json=body)
             timings.append((time.perf_counter() - started) * 1000)
-            response.raise_for_status()
             if paced:
                 await asyncio.sleep(think.uniform(1.0, 3.0))
         return timings
@@ -150,7 +158,7 @@ async def health_load(
         think = random.Random(1000 + index)
         for _ in range(requests):
             started = time.perf_counter()
-            (await client.get(base + "/healthz")).raise_for_status()
+            await send(client, "GET", base + "/healthz")
             timings.append((time.perf_counter() - started) * 1000)
             if paced:
                 await asyncio.sleep(think.uniform(1.0, 3.0))
@@ -161,7 +169,10 @@ async def health_load(
 
 
 def http_client(connections: int) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them under us.
+    limits = httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=4.0
+    )
     return httpx.AsyncClient(timeout=120, limits=limits)
 
 

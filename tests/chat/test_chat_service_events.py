@@ -115,3 +115,25 @@ async def test_every_event_serialises_to_the_documented_json(chat_container: Any
         "detail": "internal error",
         "status": 500,
     }
+
+
+async def test_check_session_before_a_stream_reads_no_transcript(chat_container: Any) -> None:
+    """SSE and the WebSocket check the session before streaming: owner-checked, from the session cache
+    when warm — not `get_session`, which loads every turn of the transcript."""
+    from sqlalchemy import event
+
+    chat, alice, bob = (chat_container.chat, *map(chat_container.test_contexts.get, ("alice", "bob")))
+    sid = (await chat.create_session(alice)).session_id
+    await chat.chat(alice, sid, "help")
+    statements: list[str] = []
+    event.listen(
+        chat_container.db.engine.sync_engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *rest: statements.append(statement),
+    )
+    await chat.check_session(alice, sid)
+    assert statements == []
+    with pytest.raises(NotFoundError):
+        await chat.check_session(bob, sid)
+    with pytest.raises(NotFoundError):
+        await chat.check_session(alice, "f" * 32)

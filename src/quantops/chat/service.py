@@ -218,6 +218,11 @@ class ChatService:
         await self.session_cache.set(session_id, state.to_json())
         return state
 
+    async def check_session(self, user: UserContext, session_id: str) -> None:
+        """NotFoundError unless the caller's live session: what a stream checks before it starts. From
+        the session cache when warm (and warms it for the turn) — not the whole transcript."""
+        await self._state(user, session_id)
+
     async def get_session(self, user: UserContext, session_id: str) -> ChatSessionOut:
         row = await self._session_row(user, session_id)
         turns = await self.repo.turns(session_id)

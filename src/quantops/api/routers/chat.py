@@ -87,7 +87,7 @@ async def chat_turn_sse(
 ) -> EventSourceResponse:
     """Server-sent events of the turn (`quantops.chat.events`): `progress` and `chunk` events, then one
     `done` (the ChatResponse) or `error`; each `data:` is the event's JSON, `event:` its type."""
-    await chat.get_session(user, session_id)  # 404 before the stream starts
+    await chat.check_session(user, session_id)  # 404 before the stream starts
     queue: asyncio.Queue[ChatEvent | None] = asyncio.Queue()
 
     async def run() -> None:
@@ -174,7 +174,7 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
         await websocket.close(code=1011)
         return
     try:
-        await chat.get_session(user, session_id)
+        await chat.check_session(user, session_id)
     except ServiceError as exc:
         await websocket.send_text(ErrorEvent.from_exception(exc).to_json())
         await websocket.close(code=4404)
