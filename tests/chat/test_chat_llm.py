@@ -103,6 +103,12 @@ def test_tool_calling_loop_runs_a_real_backtest(
     tool_message = next(m for m in second if m["role"] == "tool")
     handed = json.loads(tool_message["content"])
     assert handed["stats"] == backtest["stats"] and handed["interpretation"] == added
+
+    # A model that states the interpretation (it was handed the line) gets nothing appended.
+    quoted = f"Done — {added}"
+    fake_llm.script({"tool_calls": [("run_backtest", AAPL_SMA)]}, {"text": quoted})
+    reply = ask(client, llm_server, session(client, llm_server), unique("same backtest again please"))
+    assert reply["engine"] == "llm" and reply["answer"] == quoted
     assert second[-2]["tool_calls"][0]["function"]["name"] == "run_backtest"
 
 
