@@ -22,7 +22,7 @@ CORE = {"services", "chat", "jobs"}
 # layer → quantops sub-packages it must never import (None: nothing of quantops outside itself).
 FORBIDDEN: dict[str, set[str] | None] = {
     "engine": None,
-    "reports": None,
+    "reports": ADAPTERS | CORE | {"analysis", "store", "data", "strategies"},  # the engine's catalogue only
     "common": None,  # utcnow, json_safe: usable by every layer
     "urls": None,  # the API prefix and the links
     "services": ADAPTERS | {"chat"},

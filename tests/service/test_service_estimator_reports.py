@@ -94,6 +94,8 @@ def test_monthly_returns_and_tear_sheet() -> None:
     assert "Monthly returns (%)" in html and "Trades (1)" in html and "total_return" in html
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "SMA &lt;b&gt;" in html
+    # metrics table: the catalogue's label and unit beside the key
+    assert "<td>total return</td><td>total_return</td><td>%</td><td>87.5</td>" in html
     assert "first 2 of 3" in table_section("t", [{"a": 1}, {"a": 2}, {"a": 3}], max_rows=2).body_html
 
 

@@ -1,5 +1,5 @@
 """HTML report pages (plotly figures and tables): the backtest tear sheet and any page built from
-sections. Its own layer (imports nothing else of quantops), used by the job
+sections. Its own layer (of quantops it imports only the engine's metric catalogue), used by the job
 runner, the services and the comparison page. See ``quantops.reports.pages``."""
 
 from quantops.reports.pages import (

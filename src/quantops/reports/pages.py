@@ -21,6 +21,8 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 from plotly.subplots import make_subplots
 
+from quantops.engine import catalogue
+
 PLOTLY_JS_URL = "/static/plotly.min.js"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -73,6 +75,19 @@ def figure_section(title: str, figure: go.Figure) -> ReportSection:
 def html_section(title: str, body_html: str) -> ReportSection:
     """A section from HTML this code (or plotly) generated — never from user or LLM text."""
     return ReportSection(title, Markup(body_html))
+
+
+def _unit(key: str) -> str:
+    entry = catalogue.lookup(key)
+    return entry.unit if entry else ""
+
+
+def metric_header(key: str) -> str:
+    """A table header for a metric: its catalogue label and unit ("max drawdown (%)", "Sharpe")."""
+    entry = catalogue.lookup(key)
+    if entry is None:
+        return key
+    return f"{entry.label.en} (%)" if entry.percent else entry.label.en
 
 
 def _format_cell(value: Any) -> str:
@@ -171,7 +186,11 @@ def backtest_sections(
     )
     heatmap.update_layout(height=max(250, 28 * len(monthly) + 120), margin={"t": 20, "b": 20})
 
-    metric_rows = [{"metric": k, "value": v} for k, v in stats.items() if not isinstance(v, dict | list)]
+    metric_rows = [
+        {"metric": catalogue.label(k), "key": k, "unit": _unit(k), "value": v}
+        for k, v in stats.items()
+        if not isinstance(v, dict | list)
+    ]
     trade_columns = list(trades.keys())
     n_trades = len(next(iter(trades.values()))) if trades else 0
     trade_rows = [{c: trades[c][i] for c in trade_columns} for i in range(n_trades)]

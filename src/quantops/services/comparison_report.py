@@ -13,7 +13,7 @@ import plotly.io as pio
 from plotly.colors import qualitative
 
 from quantops.analysis import ComparisonAnalysis, Narrative, Regime
-from quantops.reports import ReportSection, html_section, table_section, text_section
+from quantops.reports.pages import ReportSection, html_section, metric_header, table_section, text_section
 
 if TYPE_CHECKING:
     from quantops.services.comparison import ComparedStrategy
@@ -281,12 +281,18 @@ def _tables(data: dict[str, Any], compared: Sequence[ComparedStrategy]) -> list[
             "rank": r["position"],
             "strategy": r["name"],
             "composite score": r["composite_score"],
-            **r["metric_ranks"],
+            **{f"{metric_header(key)} rank": rank for key, rank in r["metric_ranks"].items()},
         }
         for r in data["ranking"]
     ]
     metric_rows = [
-        {"strategy": c.label, "symbol": c.symbol, "backtest": c.backtest_id, **c.metrics} for c in compared
+        {
+            "strategy": c.label,
+            "symbol": c.symbol,
+            "backtest": c.backtest_id,
+            **{metric_header(key): value for key, value in c.metrics.items()},
+        }
+        for c in compared
     ]
     mc_rows: list[dict[str, Any]] = []
     for name, figures in data["monte_carlo"]["strategies"].items():
