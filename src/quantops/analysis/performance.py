@@ -77,7 +77,7 @@ def performance_metrics(
     out = {key: np.full(n, np.nan) for key in EQUITY_METRICS}
     for j in range(n):
         series, start = _series(matrix[:, j], base[j])
-        rf_per_bar = (1.0 + rf[j]) ** (1.0 / ann[j]) - 1.0
+        rf_per_bar = em.per_bar_rate(float(rf[j]), float(ann[j]))
         returns = em.bar_returns(series, start)
         if series.size == 0:
             continue

@@ -72,6 +72,11 @@ def periods_per_year(timestamps_ns: np.ndarray) -> float:
     return 252.0 * float(bars_per_day)
 
 
+def per_bar_rate(annual_rate: float, ann: float) -> float:
+    """The per-bar risk-free rate of an annual one (a fraction): (1 + r)^(1/A) − 1."""
+    return (1.0 + annual_rate) ** (1.0 / ann) - 1.0
+
+
 @njit(cache=True)
 def bar_returns(equity: np.ndarray, initial_cash: float) -> np.ndarray:
     n = equity.shape[0]
@@ -289,7 +294,7 @@ def compute_stats(
 ) -> dict[str, float | int | None]:
     """Every headline statistic; returns/drawdowns/rates in percent, undefined values as None."""
     n = equity.shape[0]
-    rf_per_bar = (1.0 + risk_free_rate) ** (1.0 / ann) - 1.0
+    rf_per_bar = per_bar_rate(risk_free_rate, ann)
     returns = bar_returns(equity, initial_cash)
     m = summary_metrics(
         equity, returns, position, trades_pnl, trades_return_pct, trades_fees, float(initial_cash),

@@ -68,7 +68,7 @@ def simulate_many(
     entries: np.ndarray, exits: np.ndarray, params: SimParams, ann: float, risk_free_rate: float = 0.0,
 ) -> np.ndarray:  # fmt: skip
     """Metrics matrix (rows = signal rows, columns = ``SWEEP_METRICS``) for 2-D boolean signals."""
-    rf_per_bar = (1.0 + risk_free_rate) ** (1.0 / ann) - 1.0
+    rf_per_bar = mt.per_bar_rate(risk_free_rate, ann)
     with _PARALLEL_LOCK:
         return _simulate_many(
             open_, high, low, close, np.ascontiguousarray(entries), np.ascontiguousarray(exits),
