@@ -88,7 +88,7 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"생성|등록|추가"
         ),
         "compare": (
-            r"\bcompare\b|\bcomparison\b|\bversus\b|\bvs\.?(?![a-z])|\brank\b|\bhead\s*to\s*head\b|비교|순위"
+            r"\bcompare\b|\bcomparison\b|\bversus\b|\bvs\.?(?![a-z])|\brank\b(?=.*(?:strateg|전략))|\bhead\s*to\s*head\b|비교|순위"
         ),
         "which_better": (
             r"\bwhich\b.*\b(?:better|best|worse|worst|more|less|higher|lower|most|least|won|wins?)\b|"
@@ -96,7 +96,7 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"가장|제일)|중에\s*(?:뭐가|어느|어떤)|중\s*(?:뭐가|어느|어떤)|누가\s*더|더\s*(?:나았|좋았|나아|좋아|잘)|이겼|뭐가\s*(?:가장|제일)"
         ),
         "best": (
-            r"\bbest\b|\btop\b|\bhighest\b|\bgreatest\b|\bwinner\b|\bbiggest\b|\bmost\b|최고|(?:제일|"
+            r"\bbest\b|\btop\b|\bhighest\b|\bgreatest\b|\bwinner\b|\bbiggest\b|\bmost\b(?!\s+recent)|최고|(?:제일|"
             r"가장)\s*(?:좋|높|잘|많)|1등|베스트"
         ),
         "worst": (
@@ -114,6 +114,8 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"캔들"
         ),
         "help": (
+            r"\bstrategy\s+types\b|\b(?:which|what)\s+(?:kinds?\s+of\s+)?strategies\s+(?:are|do\s+you)\s+"
+            r"(?:supported|available|offer|support)|\bsupported\s+strategies\b|지원(?:하는|되는)\s*전략|"
             r"\bhelp\b|what\s+can\s+you\s+do|\bcommands?\b|how\s+do\s+i\s+use|\bhello\b|\bhi\b|\bhey\b|"
             r"도움말|도와줘|뭘?\s*할\s*수|무엇을\s*할\s*수|사용법|기능|안녕|뭐\s*할\s*수|what\s+do\s+you\s+do"
         ),
@@ -126,6 +128,8 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"\bthis\s+time\b|다시|같은|똑같|이번에는|이번엔|대신|한\s*번\s*더|도\s*(?:해|돌려|테스트)|에도|로도"
         ),
         "unsupported": (
+            r"\b(?:delete|remove|erase|rename|edit|modify)\b.*\b(?:back-?tests?|strateg\w*|runs?)\b|"
+            r"(?:백테스트|전략)\S*\s*(?:삭제|지워)|"
             r"^\s*(?:please\s+|can\s+you\s+)?(?:buy|sell|short)\s+(?:me\s+)?\d+\s*(?:shares?|units?)\b|"
             r"\d+\s*주\s*(?:사|팔|매수|매도)|"
             r"\bweather\b|\bjoke\b|\bplace\s+an?\s+order\b|\blive\s+trad|\bforecast\b|\bpredict\b|"
@@ -740,7 +744,8 @@ def _sort(reading: Reading, features: dict[str, float]) -> tuple[str | None, str
         "best" in features
         or "worst" in features
         or re.search(
-            r"\bsort(?:ed)?\s+by\b|\border(?:ed)?\s+by\b|\branked?\s+by\b|순으로|기준으로\s*정렬", reading.low
+            r"\bsort(?:ed)?\b.*\bby\b|\border(?:ed)?\s+by\b|\brank(?:ed)?\b.*\bby\b|순으로|기준으로\s*정렬|정렬",
+            reading.low,
         )
     )
     if not ranked and metric is None:
@@ -753,7 +758,9 @@ def _sort(reading: Reading, features: dict[str, float]) -> tuple[str | None, str
         return metric, "worst"
     if re.search(r"\bbest\b|\btop\b|최고|1등|베스트|(?:제일|가장)\s*(?:좋|잘)", low):
         return metric, "best"
-    high = re.search(r"\bhighest\b|\bbiggest\b|\bmost\b|\bgreatest\b|(?:제일|가장)\s*(?:높|많|크)", low)
+    high = re.search(
+        r"\bhighest\b|\bbiggest\b|\bmost\b(?!\s+recent)|\bgreatest\b|(?:제일|가장)\s*(?:높|많|크)", low
+    )
     lowest = re.search(r"\blowest\b|\bsmallest\b|\bleast\b|(?:제일|가장)\s*(?:낮|적|작)", low)
     better_high = lx.HIGHER_IS_BETTER.get(metric, True)
     if high:
@@ -804,6 +811,9 @@ def _build_create(reading: Reading, context: dict[str, Any], features: dict[str,
     elif config is not None:
         name = describe_strategy(config)
     draft.args["name"] = name
+    if reading.create_description:
+        draft.args["description"] = reading.create_description
+        draft.stated["description"] = reading.create_description
     draft.args["config"] = config
     if config is None:
         draft.issues.append(Issue("config", "missing"))

@@ -417,7 +417,9 @@ def read_period(text: str, today: date, claims: Claims) -> Period:
     for i in range(len(mentions) - 1):
         first, second = mentions[i], mentions[i + 1]
         gap = text[first.end : second.start]
-        if i in used or not _RANGE_GAP.match(gap) or roles[i] == "end":
+        # "2019-01-01 2023-12-31": two full dates side by side are a range too
+        side_by_side = gap.isspace() and first.first == first.last and second.first == second.last
+        if i in used or not (_RANGE_GAP.match(gap) or side_by_side) or roles[i] == "end":
             continue
         if gap.strip() in ("and", ",") and not re.search(
             r"\bbetween\s*$|\bfrom\s*$", text[max(0, first.start - 12) : first.start], re.I

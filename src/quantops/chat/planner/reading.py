@@ -222,6 +222,7 @@ class StrategyReading:
     span: tuple[int, int] = (0, 0)
     from_context: bool = False  # the type came from the session (labels only: "now with slow 100")
     preset_fields: set[str] = field(default_factory=set)  # set by a preset ("golden cross"), numbers win
+    anchors: list[tuple[int, int]] = field(default_factory=list)  # every mention of the type
 
 
 @dataclass
@@ -251,6 +252,7 @@ class Reading:
     unclaimed: list[Number] = field(default_factory=list)
     strategy_names: list[str] = field(default_factory=list)
     create_name: str | None = None
+    create_description: str | None = None
     unpaired_labels: list[str] = field(default_factory=list)  # strong labels said without a number
 
 
@@ -521,8 +523,9 @@ def _strategy_names(reading: Reading, context_type: str | None) -> None:
     for m in chosen:
         if m[2] == config_type:
             claims.claim(m[0], m[1], "strategy")
+    anchors = [(m[0], m[1]) for m in chosen if m[2] == config_type]
     reading.strategy = StrategyReading(
-        config_type, config, stated, (start, last_end), preset_fields=set(config)
+        config_type, config, stated, (start, last_end), preset_fields=set(config), anchors=anchors
     )
 
 
@@ -666,6 +669,18 @@ def read(text: str, today: date, *, known_symbols: set[str] | None, context_type
     # 0. quoted text is a name, never numbers to read ('create strategy sma 10/50 named "sma 10/50 v2"')
     for match in re.finditer(r"[\"“‘「]([^\"”’」]{1,100})[\"”’」]|(?<![a-z])'([^']{1,100})'(?![a-z])", text):
         claims.claim(*match.span(), "name")
+    named = _NAMED.search(text)
+    if (
+        named
+        and not re.fullmatch(r"(?:a|an|the|my)\b.*", named.group(1), re.I)
+        and claims.free(*named.span(1))
+    ):
+        reading.create_name = named.group(1).strip()
+        claims.claim(*named.span(1), "name")
+    described = _DESCRIPTION.search(text)
+    if described:
+        reading.create_description = described.group(1).strip()
+        claims.claim(*described.span(), "name")
     # 1. resource ids (hex), before anything reads their digits
     for match in _HEX_ID.finditer(low):
         if re.fullmatch(r"(?:19|20)\d{6}", match.group(0)):
@@ -776,6 +791,9 @@ def _read_ids(reading: Reading) -> None:
         claims.claim(*span, "id")
 
     for match in _STRATEGY_MARK.finditer(low):
+        before = low[: match.start()].rstrip()
+        if before and claims.owner(len(before) - 1, len(before)) == "strategy":
+            continue  # "bollinger strategy 20 2.5": parameters of the strategy just named, not an id
         take(match, reading.strategy_ids)
         # "strategies 3, 5 and 7": the numbers that follow the first
         rest = re.match(
@@ -893,16 +911,19 @@ def _read_positional(reading: Reading) -> None:
             pos = num.start
         return seq
 
-    start, end = strategy.span
-    seq = sequence_from(end)
-    if not seq:
-        # "sma crossover aapl 50/200": numbers after the ticker that follows the name
-        for hit in reading.symbols:
-            if hit.start >= end and _STRATEGY_FILLER.fullmatch(low[end : hit.start]) is not None:
-                seq = sequence_from(hit.end)
-                break
-    if not seq:
-        seq = sequence_before(start)
+    seq: list[Number] = []
+    for start, end in strategy.anchors or [strategy.span]:
+        seq = sequence_from(end)
+        if not seq:
+            # "sma crossover aapl 50/200": numbers after the ticker that follows the name
+            for hit in reading.symbols:
+                if hit.start >= end and _STRATEGY_FILLER.fullmatch(low[end : hit.start]) is not None:
+                    seq = sequence_from(hit.end)
+                    break
+        if not seq:
+            seq = sequence_before(start)
+        if seq:
+            break
     if not seq:
         return
     groups = [seq]
@@ -955,6 +976,11 @@ def _read_sizing(reading: Reading) -> None:
             reading.settings["size_type"] = "cash"
             reading.settings["size"] = num.scaled
             reading.settings_stated["size"] = reading.settings_stated["size_type"] = num.text
+            claims.claim(num.start, num.end, "setting")
+        elif (num.currency or num.unit in ("dollar", "원")) and "initial_cash" not in reading.settings:
+            # "buy and hold TSLA with $1m": an amount of money alone is the starting cash
+            reading.settings["initial_cash"] = num.scaled
+            reading.settings_stated["initial_cash"] = num.text
             claims.claim(num.start, num.end, "setting")
 
 
@@ -1012,6 +1038,14 @@ def _rule_ko(words: lx.StrategyWords, name: str) -> str:
     )
 
 
+_NAMED = re.compile(
+    r"\b(?:named|called|name\s*(?:it|:|=))\s+([\w\- /]{1,60}?)(?:\s+(?:with|using|on|and)\b|[.,!?:;]|$)", re.I
+)
+_NAMED_AS = re.compile(r"\b(?:as)\s+([\w\- /]{1,60}?)(?:\s+(?:with|using|on|and)\b|[.,!?:;]|$)", re.I)
+_DESCRIPTION = re.compile(
+    r"(?:\b(?:description|desc|described\s+as)\s*[:=]?\s*|설명(?:은|:|으로)?\s*:?\s*)[\"']?(.+?)[\"']?\s*(?:$|[;])",
+    re.I,
+)
 _COMPARE_HEAD = re.compile(r"\b(?:compare|rank)\b\s*(?:strategies\s+|the\s+strategies\s+)?(.+)$", re.I)
 _COMPARE_TAIL_KO = re.compile(r"^(.+?)\s*(?:을|를)?\s*(?:전략\s*)?(?:들\s*)?(?:을|를)?\s*비교")
 _NAME_CUT = re.compile(
@@ -1057,11 +1091,9 @@ def _read_names(reading: Reading) -> None:
     if quoted:
         reading.create_name = quoted.group(1).strip()
         return
-    named = re.search(
-        r"\b(?:named|called|name\s*(?:it|:|=)|as)\s+([\w\- /]{1,60}?)(?:\s+(?:with|using|on|and)\b|[.,!?]|$)",
-        text,
-        re.I,
-    )
+    if reading.create_name:
+        return
+    named = _NAMED_AS.search(text)
     if named and not re.fullmatch(r"(?:a|an|the|my)\b.*", named.group(1), re.I):
         reading.create_name = named.group(1).strip()
         return
