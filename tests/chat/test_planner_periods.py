@@ -77,9 +77,16 @@ def test_relative_periods(text: str, start: str, end: str | None) -> None:
     assert period(text) == (start, end, True)
 
 
-def test_day_level_month_name_dates_use_dateparser() -> None:
+def test_day_level_month_name_dates() -> None:
     assert period("from March 5, 2020 to 2021-01-04") == ("2020-03-05", "2021-01-04", False)
     assert period("since 5 Mar 2020") == ("2020-03-05", None, False)
+    assert period("from the 5th of March 2020") == ("2020-03-05", None, False)
+
+
+def test_days_ago_are_read_by_dateparser_relative_to_today() -> None:
+    assert period("since 3 weeks ago") == ("2026-11-10", None, True)
+    assert period("2년 전부터") == ("2024-12-01", None, True)
+    assert period("from 10 days ago until 2026-11-30") == ("2026-11-21", "2026-11-30", True)
 
 
 def test_impossible_years_and_dates_are_problems_not_dropped() -> None:
