@@ -71,3 +71,18 @@ def test_regime_statistics_on_a_hand_case() -> None:
     assert bull.sharpe_ratio[0] == pytest.approx(0.015 / std * np.sqrt(252))
     assert sideways.periods == 0 and np.all(np.isnan(sideways.total_return))
     assert analysis.unclassified_share == pytest.approx(0.2)
+
+
+def test_regime_sharpe_is_the_engines_with_each_risk_free_rate() -> None:
+    from quantops.engine import metrics as em
+
+    rng = np.random.default_rng(3)
+    returns = rng.normal(0.0005, 0.01, (300, 2))
+    labels = np.where(np.arange(300) % 3 == 0, Regime.BULL, Regime.BEAR)
+    analysis = regime_statistics(returns, labels, periods_per_year=252, risk_free_rate=[0.0, 0.04])
+    bull = next(s for s in analysis.stats if s.regime is Regime.BULL)
+    subset = returns[labels == Regime.BULL]
+    for j, rate in enumerate((0.0, 0.04)):
+        expected = em.sharpe_ratio(np.ascontiguousarray(subset[:, j]), em.per_bar_rate(rate, 252.0), 252.0)
+        assert bull.sharpe_ratio[j] == pytest.approx(expected, rel=1e-12)
+    assert bull.sharpe_ratio[1] < em.sharpe_ratio(np.ascontiguousarray(subset[:, 1]), 0.0, 252.0)

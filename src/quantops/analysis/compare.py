@@ -121,7 +121,11 @@ def analyze_comparison(
         date_labels = labels_on_dates(underlying.timestamps, underlying_labels, aligned.timestamps)
         # Period i runs from date i to date i + 1 and takes the regime of date i.
         regimes = regime_statistics(
-            aligned.returns, date_labels[:-1], options.regime_rule, common_ann
+            aligned.returns,
+            date_labels[:-1],
+            options.regime_rule,
+            common_ann,
+            [c.risk_free_rate for c in curves],
         )
     return ComparisonAnalysis(
         aligned=aligned,

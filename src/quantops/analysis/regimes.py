@@ -10,6 +10,7 @@ regime of date t−1 — the regime known before the return happened, so there i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -18,6 +19,7 @@ import numpy as np
 from quantops.analysis.alignment import NS_PER_DAY
 from quantops.analysis.errors import AnalysisError
 from quantops.analysis.performance import TRADING_DAYS_PER_YEAR
+from quantops.engine import metrics as em
 
 
 class Regime(IntEnum):
@@ -117,8 +119,10 @@ def regime_statistics(
     period_labels: np.ndarray,
     rule: RegimeRule = RegimeRule(),
     periods_per_year: float = TRADING_DAYS_PER_YEAR,
+    risk_free_rate: float | Sequence[float] = 0.0,
 ) -> RegimeAnalysis:
-    """Per-regime figures for ``returns`` (n_periods, n_strategies) with one label per period."""
+    """Per-regime figures for ``returns`` (n_periods, n_strategies) with one label per period; Sharpe and
+    volatility by the engine's functions (``risk_free_rate``: annual, per strategy or one for all)."""
     returns = np.asarray(returns, dtype=np.float64)
     if returns.ndim == 1:
         returns = returns[:, None]
@@ -126,6 +130,8 @@ def regime_statistics(
     if period_labels.shape != (returns.shape[0],):
         raise AnalysisError("need exactly one regime label per return period")
     n_periods, n_strategies = returns.shape
+    rf = np.broadcast_to(np.asarray(risk_free_rate, dtype=np.float64), (n_strategies,))
+    rf_per_bar = [em.per_bar_rate(float(rate), float(periods_per_year)) for rate in rf]
     stats: list[RegimeStats] = []
     for regime in CLASSIFIED_REGIMES:
         mask = period_labels == regime
@@ -138,12 +144,14 @@ def regime_statistics(
         else:
             total, mean = nan_row, nan_row
         if count >= 2:
-            std = subset.std(axis=0, ddof=1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                sharpe = mean / std * np.sqrt(periods_per_year)
+            columns = [np.ascontiguousarray(subset[:, j]) for j in range(n_strategies)]
+            sharpe = np.array(
+                [em.sharpe_ratio(c, rf_per_bar[j], float(periods_per_year)) for j, c in enumerate(columns)]
+            )
+            volatility = np.array([em.annual_volatility(c, float(periods_per_year)) for c in columns]) * 100.0
             sharpe = np.where(np.isfinite(sharpe), sharpe, np.nan)
         else:
-            std, sharpe = nan_row, nan_row
+            volatility, sharpe = nan_row, nan_row
         stats.append(
             RegimeStats(
                 regime=regime,
@@ -151,7 +159,7 @@ def regime_statistics(
                 share=count / n_periods if n_periods else 0.0,
                 total_return=total,
                 annualized_return=mean * periods_per_year * 100.0,
-                volatility=std * np.sqrt(periods_per_year) * 100.0,
+                volatility=volatility,
                 sharpe_ratio=sharpe,
             )
         )
