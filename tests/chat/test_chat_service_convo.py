@@ -115,6 +115,14 @@ async def test_a_period_without_data_asks_and_keeps_the_request(
     pending = (await _context(chat, user, reply.session_id))["pending"]
     assert pending["missing"] == ["start"] and pending["args"]["symbol"] == "GOOG"
     assert "start" not in pending["args"]
+    # The reply gives a period the data has: the same request runs on it.
+    ran = await chat.chat(user, reply.session_id, "2010-2012", user_roles=["analyst"])
+    call = ran.tool_calls[0]
+    assert call["tool"] == "run_backtest" and call["ok"], ran.answer
+    assert call["arguments"]["symbol"] == "GOOG" and call["result"]["config"]["slow"] == 50
+    assert (call["arguments"]["start"], call["arguments"]["end"]) == ("2010-01-01", "2012-12-31")
+    assert "pending" not in await _context(chat, user, reply.session_id)
+    assert "synthetic" not in ran.answer
 
 
 # ---- interpretation --------------------------------------------------------------------------------------
@@ -474,3 +482,32 @@ def test_interpretation_without_provenance_marks_only_defaults() -> None:
         "stop loss 5%; synthetic demo data (not real prices)."
     )
     assert not re.search(r"you said", line)
+
+
+async def test_with_a_read_through_provider_any_ticker_runs(make_settings: Any, database_url: str) -> None:
+    """A provider fills symbols the store lacks: the planner is not limited to the stored symbols, the run
+    fetches IBM, and the answer says the data is synthetic (the synthetic provider) with its real range."""
+    from quantops.services.container import build_container
+
+    container = build_container(make_settings(database_url, market_data_provider="synthetic"), extensions=())
+    await container.start()
+    try:
+        created = await container.users.create("ann", ["analyst"])
+        user = UserContext(id=created.id, name=created.name, roles=frozenset({"analyst"}))
+        assert "IBM" not in container.market_data.catalogue()
+        chat = build_chat_service(container)
+        chat.today = lambda: TODAY
+        try:
+            (reply,) = await _turns(chat, user, "backtest sma 10/50 on IBM 2018-2020")
+        finally:
+            await chat.aclose()
+        call = reply.tool_calls[0]
+        assert call["tool"] == "run_backtest" and call["ok"], reply.answer
+        assert call["arguments"]["symbol"] == "IBM" and "IBM" in container.market_data.catalogue()
+        line = next(line for line in reply.answer.splitlines() if line.startswith("Interpretation: "))
+        assert (
+            f"on IBM {call['result']['data_start'][:10]} → 2020-12-31" in line
+            and "synthetic demo data" in line
+        )
+    finally:
+        await container.aclose()

@@ -143,6 +143,9 @@ class ChatService:
         catalogue = getattr(market, "catalogue", None)
         return catalogue() if callable(catalogue) else {}
 
+    def _fetches_on_demand(self) -> bool:
+        return bool(getattr(getattr(self.container, "market_data", None), "fetches_on_demand", False))
+
     def _data_info(self, symbol: Any) -> render.DataInfo | None:
         info = self._catalogue().get(str(symbol or "").upper())
         if info is None:
@@ -508,7 +511,9 @@ class ChatService:
         context.pop("pending_compare", None)  # subsumed by context["pending"] (CHAT_CONTRACT.md)
         catalogue = self._catalogue()
         today = self.today()
-        planned = plan(question, context, today, known_symbols=frozenset(catalogue))
+        # With a read-through provider any plausible ticker can be fetched: the planner checks only form.
+        on_demand = self._fetches_on_demand()
+        planned = plan(question, context, today, known_symbols=None if on_demand else frozenset(catalogue))
         stated: dict[str, str] = dict(planned.stated)
         metadata.update(intent=planned.intent, slots_from_context=planned.from_context)
         if planned.intent == "help":  # not a request: a pending question stays open
@@ -525,7 +530,8 @@ class ChatService:
         args = dict(planned.args)
         if planned.intent == "run_backtest":
             args.setdefault("generate_report", True)  # the answer links the tear sheet (equity, drawdown)
-            outside = render.period_outside_data(args, self._data_info(args.get("symbol")), language)
+            data = None if on_demand else self._data_info(args.get("symbol"))  # a provider may fetch more
+            outside = render.period_outside_data(args, data, language)
             if outside is not None:  # nothing to run: ask for a period the data has, keep the request
                 keep = {k: v for k, v in planned.args.items() if k not in ("start", "end")}
                 return self._ask(context, "run_backtest", keep, ["start"], stated, language, metadata, [],

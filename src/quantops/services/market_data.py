@@ -39,6 +39,11 @@ class MarketDataService:
         self.store = store
         self._catalogue: tuple[int, dict[str, SymbolInfo]] = (-1, {})
 
+    @property
+    def fetches_on_demand(self) -> bool:
+        """Whether a provider fills symbols and ranges the store does not hold yet (read-through)."""
+        return self.store.provider is not None
+
     def catalogue(self) -> dict[str, SymbolInfo]:
         """Daily symbols the store holds (first/last bar, synthetic), rebuilt only when the store changed —
         cheap enough to call on every chat turn (no DuckDB query, no thread hop)."""
