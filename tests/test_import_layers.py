@@ -197,18 +197,29 @@ def test_importing_the_chat_core_loads_no_api_module() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_chat_service_fulfils_the_containers_chat_port() -> None:
-    """``Container.chat`` is typed by a protocol (services never import chat): the real service fits it,
-    method by method, with the same parameters."""
+@pytest.mark.parametrize(
+    ("port", "implementation"),
+    [
+        ("quantops.services.container:ChatPort", "quantops.chat.service:ChatService"),
+        ("quantops.jobs.base:JobEventPublisher", "quantops.services.events:EventBus"),
+        ("quantops.jobs.base:BarsSource", "quantops.services.market_data:MarketDataService"),
+    ],
+)
+def test_implementations_fulfil_the_ports_an_inner_layer_defines(port: str, implementation: str) -> None:
+    """An inner layer types what it needs by a protocol (services never import chat, jobs never import
+    services); the real outer implementation fits it, method by method, with the same parameters."""
+    import importlib
     import inspect
 
-    from quantops.chat.service import ChatService
-    from quantops.services.container import ChatPort
+    def load(target: str) -> type:
+        module, _, name = target.partition(":")
+        return getattr(importlib.import_module(module), name)
 
-    assert issubclass(ChatService, ChatPort)
-    for name, member in vars(ChatPort).items():
+    protocol, cls = load(port), load(implementation)
+    assert issubclass(cls, protocol)
+    for name, member in vars(protocol).items():
         if name.startswith("_") or not callable(member):
             continue
         expected = list(inspect.signature(member).parameters)
-        assert list(inspect.signature(getattr(ChatService, name)).parameters) == expected, name
-        assert inspect.iscoroutinefunction(getattr(ChatService, name)) == inspect.iscoroutinefunction(member)
+        assert list(inspect.signature(getattr(cls, name)).parameters) == expected, name
+        assert inspect.iscoroutinefunction(getattr(cls, name)) == inspect.iscoroutinefunction(member), name

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from quantops.data.bars import Bars
 from quantops.jobs.payload import JobOutcome, JobPayload
 
 
+@runtime_checkable
 class JobEventPublisher(Protocol):
     """Where jobs announce their outcome (implemented by ``quantops.services.events.EventBus``):
     jobs publish through this, so the job layer never imports the services."""
@@ -23,6 +24,7 @@ class JobEventPublisher(Protocol):
         ...
 
 
+@runtime_checkable
 class BarsSource(Protocol):
     """Market data for a job run in this process (``quantops.services.market_data.MarketDataService``)."""
 
