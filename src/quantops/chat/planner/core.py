@@ -120,10 +120,12 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"도움말|도와줘|뭘?\s*할\s*수|무엇을\s*할\s*수|사용법|기능|안녕|뭐\s*할\s*수|what\s+do\s+you\s+do"
         ),
         "reference": (
+            r"\bthose\b|\bthese\b|\bboth\b|둘\s*중|두\s*(?:개|전략)\s*중|"
             r"\bit\b|\bthat\b|\bthis\b|\bsame\b|\bagain\b|\blast\s+one\b|\bprevious\b|\bthe\s+one\b|"
             r"\bthem\b|(?<![가-힣])그\s|그거|그것|그\s*결과|이거|이전|방금|아까|다시|같은|똑같|이번에는|이번엔|그\s*백테스트"
         ),
         "again": (
+            r"\bswitch(?:ing)?\s+to\b|\bchange\s+(?:it\s+)?to\b|\bwhat\s+about\b|\bhow\s+about\b|바꿔|바꾸|바꿔서|"
             r"\bagain\b|\bsame\b|\bre-?run\b|\binstead\b|\bnow\b|\bone\s+more\b|\balso\b|\btoo\b|"
             r"\bthis\s+time\b|다시|같은|똑같|이번에는|이번엔|대신|한\s*번\s*더|도\s*(?:해|돌려|테스트)|에도|로도"
         ),
@@ -329,7 +331,9 @@ def _features(reading: Reading, context: dict[str, Any]) -> dict[str, float]:
         f["names"] = 1
     if reading.create_name:
         f["create_name"] = 1
-    if "which_better" in cues and (f.get("strategy_ids") or f.get("latest_n") or f.get("names")):
+    remembered = bool(context.get("last_strategy_ids")) and "reference" in cues
+    subjects = f.get("strategy_ids") or f.get("latest_n") or f.get("names") or remembered
+    if "which_better" in cues and subjects:
         f["which_better_subjects"] = 1
     if (
         ("best" in cues or "worst" in cues)
@@ -343,9 +347,8 @@ def _features(reading: Reading, context: dict[str, Any]) -> dict[str, float]:
     has_last_run = bool(
         context.get("last_run") or context.get("last_strategy_config") or context.get("last_strategy_id")
     )
-    if has_last_run and (
-        "again" in cues or (strategy is not None and strategy.from_context and strategy.config)
-    ):
+    follows = "again" in cues or reading.period.refers_back
+    if has_last_run and (follows or (strategy is not None and strategy.from_context and strategy.config)):
         f["again_ctx"] = 1
     has_backtest = context.get("last_backtest_id") is not None or bool(context.get("last_list_ids"))
     if has_backtest and ("reference" in cues or "result" in cues):

@@ -164,7 +164,7 @@ _REFERS_BACK = re.compile(
     r"\bsame\s+(?:period|dates?|date\s+range|range|timeframe|time\s*frame|window|years?|time\s+period|span)\b"
     r"|\b(?:that|this|those)\s+(?:period|dates|date\s+range|timeframe|window)\b|\bsame\s+(?:thing|"
     r"setup|everything|config(?:uration)?)\b"
-    r"|\beverything\s+else\s+the\s+same\b|같은\s*기간|동일한?\s*기간|그\s*기간|기간은?\s*그대로|똑같이|그대로",
+    r"|\beverything\s+else\s+the\s+same\b|\bsame\s+conditions\b|같은\s*조건|동일한?\s*조건|같은\s*기간|동일한?\s*기간|그\s*기간|기간은?\s*그대로|똑같이|그대로",
     re.I,
 )
 _START_BEFORE = re.compile(
