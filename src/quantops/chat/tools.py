@@ -355,7 +355,7 @@ async def _create_strategy(ctx: ToolContext, args: StrategyCreate) -> dict[str, 
 
 
 async def _compare_strategies(ctx: ToolContext, args: StrategyComparisonRequest) -> dict[str, Any]:
-    comparison = getattr(ctx.container, "comparison", None)
+    comparison = ctx.container.comparison
     if comparison is None:
         raise ServiceError("strategy comparison is not available on this server yet")
 

@@ -36,6 +36,7 @@ from quantops.chat.schemas import (
     SessionCreated,
 )
 from quantops.chat.service import ChatService
+from quantops.services.container import Container
 from quantops.services.errors import ServiceError
 from quantops.urls import CHATOPS_PREFIX
 
@@ -167,7 +168,9 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     if user is None:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="invalid API key")
         return
-    chat: ChatService | None = getattr(websocket.app.state.container, "chat", None)
+    container: Container = websocket.app.state.container
+    installed = container.chat
+    chat = installed if isinstance(installed, ChatService) else None
     await websocket.accept()
     if chat is None:
         await websocket.send_text(ErrorEvent("chat service is not installed", 503).to_json())
