@@ -59,7 +59,7 @@ _CUES: dict[str, re.Pattern[str]] = {
     for name, pattern in {
         "backtest_word": r"back-?test(?:s|ing|ed)?|백테스트|백테스팅|백테",
         "backtests_plural": (
-            r"back-?tests\b|\bruns\b|\bjobs\b|백테스트들|백테스트\s*(?:목록|리스트|내역|기록|전부|다)|돌린\s*(?:것들|거\s*전부|목록)"
+            r"back-?tests\b|\bruns\b|\bjobs\b|백테스트들|백테스트만|백테스트\s*전체|백테스트\s*(?:목록|리스트|내역|기록|전부|다)|돌린\s*(?:것들|거\s*전부|목록)"
         ),
         "strategy_word": r"\bstrateg(?:y|ies)\b|전략",
         "strategies_plural": (
@@ -97,11 +97,11 @@ _CUES: dict[str, re.Pattern[str]] = {
         ),
         "best": (
             r"\bbest\b|\btop\b|\bhighest\b|\bgreatest\b|\bwinner\b|\bbiggest\b|\bmost\b(?!\s+recent)|최고|(?:제일|"
-            r"가장)\s*(?:좋|높|잘|많)|1등|베스트"
+            r"가장)\s*(?:좋|높|잘|많)|1등|베스트|상위"
         ),
         "worst": (
             r"\bworst\b|\blowest\b|\bbottom\b|\bloser\b|\bsmallest\b|\bleast\b|최악|(?:제일|가장)\s*(?:나쁜|낮|못|"
-            r"적)|꼴찌|워스트"
+            r"적)|꼴찌|워스트|하위"
         ),
         "cancel": (
             r"\bcancel\b|\babort\b|\bkill\b|\bterminate\b|\bstop\b(?!\s*-?\s*loss)|\bhalt\b|취소(?!된|한|됐)|"
@@ -111,7 +111,7 @@ _CUES: dict[str, re.Pattern[str]] = {
         "market": (
             r"\bprices?\b|\bquotes?\b|\bbars\b|\bcandles?\b|\bmarket\s*data\b|\bdata\b|\bohlcv?\b|"
             r"\bchart\b|\bcloses?\b|\bclosing\b|\btrading\s+at\b|\bworth\b|\bohlc\b|시세|가격|주가|데이터|차트|종가|시가|"
-            r"캔들"
+            r"캔들|(?<![가-힣])봉(?![가-힣])|\d\s*봉"
         ),
         "help": (
             r"\bstrategy\s+types\b|\b(?:which|what)\s+(?:kinds?\s+of\s+)?strategies\s+(?:are|do\s+you)\s+"
@@ -130,6 +130,7 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"\bthis\s+time\b|다시|같은|똑같|이번에는|이번엔|대신|한\s*번\s*더|도\s*(?:해|돌려|테스트)|에도|로도"
         ),
         "unsupported": (
+            r"추천|실시간|자동\s*매매|\brecommend|\bwhat\s+should\s+i\s+buy\b|\breal[\s\-]?time\b|"
             r"\b(?:delete|remove|erase|rename|edit|modify)\b.*\b(?:back-?tests?|strateg\w*|runs?)\b|"
             r"(?:백테스트|전략)\S*\s*(?:삭제|지워)|"
             r"^\s*(?:please\s+|can\s+you\s+)?(?:buy|sell|short)\s+(?:me\s+)?\d+\s*(?:shares?|units?)\b|"
@@ -357,6 +358,13 @@ def _features(reading: Reading, context: dict[str, Any]) -> dict[str, float]:
     return f
 
 
+def _run_evidence(features: dict[str, float]) -> bool:
+    """A run needs something to run: a strategy, a symbol, settings, a saved strategy or a follow-up;
+    "해줘" alone ("주식 추천해줘") is no backtest."""
+    keys = ("strategy", "symbol", "settings", "strategy_id_one", "backtest_word", "again_ctx", "params")
+    return any(features.get(key) for key in keys)
+
+
 def _score(features: dict[str, float]) -> list[tuple[str, float]]:
     scores = [
         (intent, sum(weight * features.get(name, 0.0) for name, weight in _WEIGHTS[intent].items()))
@@ -459,7 +467,7 @@ def plan(
         if merged is not None:
             return merged
     best, best_score = scores[0]
-    if best_score <= 0.5:
+    if best_score <= 0.5 or (best == "run_backtest" and not _run_evidence(features)):
         best = "help"
     draft = _BUILDERS[best](reading, context, features)
     plan_ = _finish(draft, reading, language)
@@ -757,9 +765,9 @@ def _sort(reading: Reading, features: dict[str, float]) -> tuple[str | None, str
         return None, None
     metric = metric or "total_return"
     low = reading.low
-    if re.search(r"\bworst\b|최악|꼴찌|워스트|(?:제일|가장)\s*(?:나쁜|못)", low):
+    if re.search(r"\bworst\b|\bbottom\b|최악|꼴찌|워스트|하위|(?:제일|가장)\s*(?:나쁜|못)", low):
         return metric, "worst"
-    if re.search(r"\bbest\b|\btop\b|최고|1등|베스트|(?:제일|가장)\s*(?:좋|잘)", low):
+    if re.search(r"\bbest\b|\btop\b|최고|1등|베스트|상위|(?:제일|가장)\s*(?:좋|잘)", low):
         return metric, "best"
     high = re.search(
         r"\bhighest\b|\bbiggest\b|\bmost\b(?!\s+recent)|\bgreatest\b|(?:제일|가장)\s*(?:높|많|크)", low

@@ -132,7 +132,7 @@ _BARS = re.compile(
     r"\b(?:last|latest|recent|past)\s+(\d{1,3})\s+(?:daily\s+)?(?:bars|candles|rows|closes|prices|"
     r"sessions|days|trading\s+days)\b"
     r"|(?<![\d.])(\d{1,3})\s+(?:latest|last|most\s+recent)\s+(?:bars|candles|rows|closes|prices|days)\b"
-    r"|(?:최근|마지막)\s*(\d{1,3})\s*(?:개|봉|일|거래일)",
+    r"|(?:최근|마지막)\s*(\d{1,3})\s*(?:개\s*)?(?:봉|캔들|거래일|개의?\s*(?:종가|시세|데이터))",
     re.I,
 )
 
@@ -324,7 +324,7 @@ _STRATEGY_FILLER = re.compile(
     r"^(?:\s|,|:|\(|\)|crossover|cross|strategy|전략|with|using|of|at|parameters?|params|settings?|크로스오버|크로스|"
     r"전략으로|전략을|전략|을|를|로|으로|에|mean\s*reversion|reversion|system|signals?|indicator|band|bands|밴드|"
     r"\bon\b|\bfor\b|\bperiods?\b|\bdays?\b|lines?|window|windows|parameters|values?|기준|thresholds?|levels?|"
-    r"일선|선|교차|and|및)*",
+    r"일선|선|교차|and|및|평균\s*회귀|역추세|추세\s*추종)*",
     re.I,
 )
 _SEQ_SEP = r"\s*(?:/|,|-|~|:|\s|\band\b|&|과|와|랑|이랑|\)|\(|x|일선|선)+\s*"
@@ -874,7 +874,12 @@ def _read_positional(reading: Reading) -> None:
     if not remaining:
         return
     low, claims = reading.low, reading.claims
-    free = [n for n in reading.numbers if claims.free(n.start, n.end)]
+    # a parameter is a plain number (or bars/days, a percent for thresholds): never shares, cash, counts
+    free = [
+        n
+        for n in reading.numbers
+        if claims.free(n.start, n.end) and n.unit in ("", "day", "bar", "%", "x") and not n.currency
+    ]
     if not free:
         return
 
@@ -1046,6 +1051,11 @@ _DESCRIPTION = re.compile(
     r"(?:\b(?:description|desc|described\s+as)\s*[:=]?\s*|설명(?:은|:|으로)?\s*:?\s*)[\"']?(.+?)[\"']?\s*(?:$|[;])",
     re.I,
 )
+# "MeanRev vs Trend 누가 더 나아?", "추세추종이랑 평균회귀 중에 뭐가 나아?"
+_VERSUS = re.compile(
+    r"^\s*(.+?\s+(?:vs\.?|versus)\s+.+?)(?:\s+(?:누가|어느|뭐가|which|who)\b.*|[?!.]|$)", re.I
+)
+_WHICH_OF_KO = re.compile(r"^\s*(.+?(?:이랑|랑|와|과|하고)\s*.+?)\s*중(?:에|에서)?\s*(?:뭐가|어느|어떤|누가)")
 _COMPARE_HEAD = re.compile(r"\b(?:compare|rank)\b\s*(?:strategies\s+|the\s+strategies\s+)?(.+)$", re.I)
 _COMPARE_TAIL_KO = re.compile(r"^(.+?)\s*(?:을|를)?\s*(?:전략\s*)?(?:들\s*)?(?:을|를)?\s*비교")
 _NAME_CUT = re.compile(
@@ -1066,9 +1076,9 @@ def _read_names(reading: Reading) -> None:
     if head:
         fragment = _NAME_CUT.sub("", head.group(1))
     else:
-        tail = _COMPARE_TAIL_KO.search(text)
+        tail = _COMPARE_TAIL_KO.search(text) or _VERSUS.search(text) or _WHICH_OF_KO.search(text)
         if tail:
-            fragment = tail.group(1)
+            fragment = _NAME_CUT.sub("", tail.group(1))
     if fragment:
         parts = [p.strip(" '\"“”") for p in _NAME_SPLIT.split(fragment) if p and p.strip(" '\"")]
         parts = [re.sub(r"(?:을|를|은|는|이|가)$", "", p).strip() for p in parts]
