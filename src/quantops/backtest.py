@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from quantops.common import json_safe
 from quantops.engine import catalogue
@@ -63,10 +63,8 @@ class BacktestSettings(BaseModel):
     )
     direction: Literal["long_only", "long_short"] = "long_only"
     size_type: Literal["percent", "cash", "units"] = "percent"
-    size: float = Field(
-        1.0, gt=0, le=1e15, description="fraction of equity (percent), cash amount, or units"
-    )
-    fractional: bool = Field(False, description="allow fractional units (default: whole units)")
+    size: float = Field(1.0, gt=0, le=1e15, description="fraction of equity (percent), cash amount, or units")
+    fractional: StrictBool = Field(False, description="allow fractional units (default: whole units)")
     stop_loss_pct: float | None = Field(None, gt=0, lt=100, description="exit at this % loss from entry")
     take_profit_pct: float | None = Field(None, gt=0, le=10_000, description="exit at this % gain from entry")
     risk_free_rate: float = Field(

@@ -10,14 +10,17 @@ import importlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRouter
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quantops.api.base_url import RequestBaseUrl
 from quantops.api.deps import reject_nul_characters
+from quantops.api.errors import http_error_response
 from quantops.api.middleware import BodySizeLimit, install_log_redaction
 from quantops.api.routers import backtests, events, health, market_data, strategies, users
 from quantops.config import Settings, get_settings
@@ -47,6 +50,14 @@ Conversational quant backtests. Authenticate every call with `X-API-Key: <key>` 
 Backtests run in the background: `POST /api/v1/backtests` answers 202 with an id, then poll
 `GET /api/v1/backtests/{id}` (or long-poll with `?wait=30`), or listen on `WS /api/v1/ws/events`.
 """
+
+
+# Statuses any route called as a user may answer (documented so the schema is the whole contract).
+USER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "missing or invalid API key"},
+    403: {"description": "your roles do not allow this (the refusal names the roles that would)"},
+    413: {"description": "request body over max_body_bytes"},
+}
 
 
 def _load_router(target: str) -> APIRouter:
@@ -99,8 +110,12 @@ def create_app(
         # Same shape as FastAPI's default, without echoing the (possibly huge) input back.
         return JSONResponse({"detail": validation_details(exc)}, status_code=422)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return await http_error_response(request, exc)
+
     for router in routers if routers is not None else CORE_ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=None if router is health.router else USER_RESPONSES)
     for target in EXTENSION_ROUTERS:
-        app.include_router(_load_router(target))
+        app.include_router(_load_router(target), responses=USER_RESPONSES)
     return app

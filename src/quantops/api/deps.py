@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import typing
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, WebSocket, status
 from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocketDisconnect
@@ -17,6 +19,55 @@ from quantops.services.schemas import UserContext
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key of a user")
 bearer = HTTPBearer(auto_error=False, description="the same API key as a Bearer token")
+
+
+UNKNOWN, REPEATED = "extra_forbidden", "repeated_parameter"
+_DECLARED_QUERY: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+
+
+def _is_sequence(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    return any(_is_sequence(arg) for arg in typing.get_args(annotation)) if origin is not None else False
+
+
+def _declared_query(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
+    """(query parameter names the route declares, those that may repeat), computed once per route."""
+    key = id(route)
+    if key not in _DECLARED_QUERY:
+        params, stack = [], [route.dependant]
+        while stack:  # the route's and its dependencies' query parameters
+            dependant = stack.pop()
+            params.extend(dependant.query_params)
+            stack.extend(dependant.dependencies)
+        names = frozenset(p.alias for p in params)
+        repeatable = frozenset(p.alias for p in params if _is_sequence(p.field_info.annotation))
+        _DECLARED_QUERY[key] = (names, repeatable)
+    return _DECLARED_QUERY[key]
+
+
+def _check_query_names(connection: HTTPConnection) -> None:
+    """A query parameter the route does not declare, or a single-valued one given twice, is a 422 (like
+    an unknown body field): `?limt=5` or `?symbol=A&symbol=B` were silently ignored or half-used."""
+    route = connection.scope.get("route")
+    if connection.scope["type"] != "http" or not isinstance(route, APIRoute):
+        return
+    names, repeatable = _declared_query(route)
+    seen: set[str] = set()
+    errors: list[dict[str, Any]] = []
+    for name, _ in connection.query_params.multi_items():
+        if name not in names:
+            errors.append(
+                {"loc": ("query", name), "msg": "unknown query parameter", "type": "extra_forbidden"}
+            )
+        elif name in seen and name not in repeatable:
+            errors.append(
+                {"loc": ("query", name), "msg": "given more than once", "type": "repeated_parameter"}
+            )
+        seen.add(name)
+    if errors:
+        raise RequestValidationError(errors[:10])
 
 
 async def reject_nul_characters(connection: HTTPConnection) -> None:
@@ -32,6 +83,7 @@ async def reject_nul_characters(connection: HTTPConnection) -> None:
         ("query", name.replace(NUL, "")) for name, value in connection.query_params.multi_items()
         if NUL in name or NUL in value
     ]  # fmt: skip
+    _check_query_names(connection)
     if isinstance(connection, Request):
         body = await connection.body()  # already read (and cached) by FastAPI
         if b"\\u0000" in body:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from quantops.services.inputs import Text
 
@@ -20,7 +20,7 @@ class ChatRequest(BaseModel):
     )
     question: Text = Field(min_length=1, max_length=5000)  # Text: no NUL (also over the WebSocket)
     user_roles: list[Text] = Field(default_factory=list, max_length=10)
-    include_history: bool = True
+    include_history: StrictBool = True
 
 
 class ChatResponse(BaseModel):
@@ -118,8 +118,8 @@ class AutoBacktestRequest(BaseModel):
     )
     strategy_config: dict[str, Any]
     trigger_reason: str = Field(min_length=1, max_length=500)
-    generate_report: bool = True
-    notify_on_completion: bool = True
+    generate_report: StrictBool = True
+    notify_on_completion: StrictBool = True
     symbol: str | None = Field(default=None, max_length=32)
     start: str | None = None
     end: str | None = None

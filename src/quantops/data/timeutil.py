@@ -31,7 +31,9 @@ MAX_DATE = dt.date(2200, 1, 1)
 # Bars of these intervals are keyed by trading date (00:00 UTC), whatever time the source stamps.
 DAILY_INTERVALS = frozenset({"1d", "1wk"})
 
+# A ticker (after upper-casing); SYMBOL_PATTERN is the same rule for any case (API schemas).
 _SYMBOL_RE = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=_^]{0,23}$")
+SYMBOL_PATTERN = r"^[A-Za-z0-9^][A-Za-z0-9.\-=_^]{0,23}$"
 
 
 def normalize_symbol(symbol: object) -> str:

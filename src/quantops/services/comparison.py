@@ -35,6 +35,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -170,7 +171,7 @@ class StrategyComparisonRequest(BaseModel):
         default=60.0, gt=0, le=600, description="how long to wait for backtests this comparison runs"
     )
     monte_carlo: MonteCarloRequest = Field(default_factory=MonteCarloRequest)
-    generate_report: bool = True
+    generate_report: StrictBool = True
 
     @field_validator("strategy_ids")
     @classmethod

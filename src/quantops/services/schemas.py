@@ -11,8 +11,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -28,7 +30,15 @@ Interval = Literal["1d"]
 Symbol = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=32)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 # A date of market data (backtest/compare/bars periods): the data layer's supported calendar.
-MarketDate = Annotated[date, Field(ge=MIN_DATE, le=MAX_DATE)]
+# JSON Schema has no date bounds: the pattern says it (years 1900-2199, or MAX_DATE itself).
+MARKET_DATE_PATTERN = (
+    r"^((19|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])|" + MAX_DATE.isoformat() + ")$"
+)
+MarketDate = Annotated[
+    date,
+    Field(ge=MIN_DATE, le=MAX_DATE),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": MARKET_DATE_PATTERN}),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +147,8 @@ class BacktestCreate(BaseModel):
     end: MarketDate | None = None
     interval: Interval = "1d"
     settings: BacktestSettings = Field(default_factory=BacktestSettings)
-    generate_report: bool = False
-    notify_on_completion: bool = False
+    generate_report: StrictBool = False  # strict: 0/1/"true" are not booleans
+    notify_on_completion: StrictBool = False
 
     @field_validator("end")
     @classmethod

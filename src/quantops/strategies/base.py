@@ -21,10 +21,20 @@ ManySignalFunction = Callable[
 ]
 
 
+def _config_type_required(schema: dict[str, Any]) -> None:
+    """In the JSON schema `config_type` is required: it is the discriminator of `StrategyConfig`, so a
+    request without it is refused (its Python default only serves direct construction)."""
+    required = schema.setdefault("required", [])
+    if "config_type" not in required:
+        required.insert(0, "config_type")
+
+
 class StrategyConfigBase(BaseModel):
     """Common model settings: unknown fields rejected, immutable, field names or aliases accepted."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, json_schema_extra=_config_type_required
+    )
 
 
 def period_field(default: int, description: str, *aliases: str, cross_checked: bool = False) -> Any:

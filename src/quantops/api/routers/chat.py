@@ -56,6 +56,9 @@ def get_chat(request: Request) -> ChatService:
 
 
 ChatDep = Annotated[ChatService, Depends(get_chat)]
+SESSION_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such chat session (or not yours)"}
+}
 
 
 # The original identified the caller by ``?user_id=`` (it had no authentication). It is accepted on the
@@ -69,12 +72,17 @@ CompatUserId = Annotated[
 ]
 
 
-@router.post("/session/create", response_model=SessionCreated, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/session/create",
+    response_model=SessionCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses={403: {"description": "user_id is not the authenticated user"}},
+)
 async def create_session(user: CurrentUser, chat: ChatDep, user_id: CompatUserId = None) -> SessionCreated:
     return await chat.create_session(user)
 
 
-@router.post("/session/{session_id}/chat", response_model=ChatResponse)
+@router.post("/session/{session_id}/chat", response_model=ChatResponse, responses=SESSION_NOT_FOUND)
 async def chat_turn(session_id: str, body: ChatRequest, user: CurrentUser, chat: ChatDep) -> Response:
     reply = await chat.chat(user, session_id, body.question, body.user_roles, body.include_history)
     # The service built and validated the response: serialise it once (FastAPI would validate it again
@@ -82,7 +90,9 @@ async def chat_turn(session_id: str, body: ChatRequest, user: CurrentUser, chat:
     return Response(reply.model_dump_json(), media_type="application/json")
 
 
-@router.post("/session/{session_id}/chat/stream", response_class=EventSourceResponse)
+@router.post(
+    "/session/{session_id}/chat/stream", response_class=EventSourceResponse, responses=SESSION_NOT_FOUND
+)
 async def chat_turn_sse(
     session_id: str, body: ChatRequest, user: CurrentUser, chat: ChatDep
 ) -> EventSourceResponse:
@@ -113,7 +123,7 @@ async def chat_turn_sse(
     return EventSourceResponse(events())
 
 
-@router.get("/session/{session_id}", response_model=ChatSessionOut)
+@router.get("/session/{session_id}", response_model=ChatSessionOut, responses=SESSION_NOT_FOUND)
 async def get_session(session_id: str, user: CurrentUser, chat: ChatDep) -> ChatSessionOut:
     return await chat.get_session(user, session_id)
 
@@ -125,13 +135,13 @@ async def list_sessions(
     return await chat.list_sessions(user, limit)
 
 
-@router.delete("/session/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/session/{session_id}", status_code=status.HTTP_204_NO_CONTENT, responses=SESSION_NOT_FOUND)
 async def delete_session(session_id: str, user: CurrentUser, chat: ChatDep) -> Response:
     await chat.delete_session(user, session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/session/{session_id}/export")
+@router.get("/session/{session_id}/export", responses=SESSION_NOT_FOUND)
 async def export_session(
     session_id: str,
     user: CurrentUser,
@@ -146,7 +156,12 @@ async def export_session(
     )
 
 
-@router.post("/backtest/trigger", response_model=AutoBacktestResponse, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/backtest/trigger",
+    response_model=AutoBacktestResponse,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={404: {"description": "strategy_id not found (or not yours)"}},
+)
 async def trigger_backtest(
     body: AutoBacktestRequest, user: CurrentUser, chat: ChatDep, user_id: CompatUserId = None
 ) -> AutoBacktestResponse:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
 from quantops.api.deps import ContainerDep, CurrentUser
-from quantops.data.timeutil import MAX_DATE, MIN_DATE
-from quantops.services.schemas import BarsOut
+from quantops.data.timeutil import SYMBOL_PATTERN
+from quantops.services.schemas import BarsOut, MarketDate
 from quantops.urls import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/market-data", tags=["market-data"])
-
 
 
 @router.get("/status", summary="Cache status: symbols, ranges, hit/miss counts (file path: admins only)")
@@ -32,11 +30,11 @@ async def symbols(user: CurrentUser, container: ContainerDep) -> list[str]:
     responses={404: {"description": "unknown symbol"}, 422: {"description": "bad range"}},
 )
 async def bars(
-    symbol: Annotated[str, Path(min_length=1, max_length=32)],
+    symbol: Annotated[str, Path(min_length=1, max_length=32, pattern=SYMBOL_PATTERN)],
     user: CurrentUser,
     container: ContainerDep,
-    start: Annotated[date | None, Query(ge=MIN_DATE, le=MAX_DATE)] = None,
-    end: Annotated[date | None, Query(ge=MIN_DATE, le=MAX_DATE)] = None,
+    start: Annotated[MarketDate | None, Query()] = None,
+    end: Annotated[MarketDate | None, Query()] = None,
     interval: Annotated[str, Query(pattern="^1d$")] = "1d",
     limit: Annotated[int | None, Query(ge=1, le=100_000, description="keep the last N bars")] = None,
 ) -> BarsOut:
