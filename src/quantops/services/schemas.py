@@ -28,7 +28,7 @@ Role = Literal["admin", "devops", "engineer", "analyst", "viewer"]
 BacktestStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
 Interval = Literal["1d"]
 Symbol = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=32)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S")]
 # A date of market data (backtest/compare/bars periods): the data layer's supported calendar.
 # JSON Schema has no date bounds: the pattern says it (years 1900-2199, or MAX_DATE itself).
 MARKET_DATE_PATTERN = (

@@ -91,7 +91,8 @@ class StrategyCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=100)
+    # Stripped, so the schema says "some non-space character" too (pattern \S).
+    name: str = Field(min_length=1, max_length=100, pattern=r"\S")
     description: str = Field("", max_length=1000)
     config: StrategyConfig
 
