@@ -432,6 +432,15 @@ async def test_compare_by_names_via_chat_asks_about_an_unknown_name(
     call = ok.tool_calls[0]
     assert call["ok"] and call["arguments"]["strategy_names"] == ["MeanRev", "SMA 10/50"]
     assert call["result"]["strategy_ids"] == [ids["MeanRev"], ids["SMA 10/50"]]
+    # The answer says what was compared: the common dates of the numbers and each strategy's backtest.
+    common = call["result"]["analysis"]["common_dates"]
+    basis = next(line for line in ok.answer.splitlines() if line.startswith("Interpretation: "))
+    assert (
+        f"on their common dates {common['start'][:10]} → {common['end'][:10]} ({common['count']} days)"
+        in basis
+    )
+    for compared in call["result"]["strategies"]:
+        assert f"{compared['label']} {compared['backtest_id']} (AAPL)" in basis
     # An unknown name is a question naming it, with the closest of the user's names; nothing compared.
     assert unknown.tool_calls[0]["ok"] is False and unknown.metadata["missing_slots"] == ["strategy_names"]
     assert "no saved strategy named 'MeanRevv'" in unknown.answer and "'MeanRev'" in unknown.answer
@@ -511,3 +520,17 @@ async def test_with_a_read_through_provider_any_ticker_runs(make_settings: Any, 
         )
     finally:
         await container.aclose()
+
+
+def test_interpretation_of_a_saved_strategy_does_not_call_its_values_defaults() -> None:
+    from quantops.chat import render
+
+    item = {
+        "strategy_id": "7f3a", "config": {"config_type": "sma_crossover", "fast": 10, "slow": 30},
+        "settings": {}, "symbol": "AAPL", "data_start": "2015-01-02", "data_end": "2024-12-31",
+    }  # fmt: skip
+    line = render.interpretation(item, "en", render.Provenance({"strategy_id": "7f3a"}))
+    assert line.startswith(
+        "saved strategy 7f3a: SMA crossover fast=10 slow=30 on AAPL 2015-01-02 → 2024-12-31"
+    )
+    assert "parameters default" not in line and "commission 0.1% (default)" in line

@@ -483,12 +483,34 @@ def render_comparison(result: dict[str, Any], language: Language) -> str:
             lines.append(f"완료된 백테스트가 없던 전략은 {symbol}에서 새로 백테스트했어요 ({len(ran)}개).")
         else:
             lines.append(f"Ran {len(ran)} new backtest{'s' if len(ran) != 1 else ''} on {symbol} first.")
+    basis = _comparison_basis(result, language)
+    if basis:
+        lines.append(basis)
     for key in ("summary", "recommendation"):
         if result.get(key):
             lines.append(str(result[key]))
     if result.get("report_url"):
         lines.append(("리포트: " if ko else "Report: ") + str(result["report_url"]))
     return "\n".join(lines) or ("비교 결과가 비어 있어요." if ko else "The comparison came back empty.")
+
+
+def _comparison_basis(result: dict[str, Any], language: Language) -> str:
+    """What a comparison actually compared: the common dates its numbers cover and each strategy's
+    backtest (id, symbol) — the interpretation of a comparison."""
+    common = (result.get("analysis") or {}).get("common_dates") or {}
+    runs = [
+        f"{s.get('label') or s.get('name')} {s.get('backtest_id')} ({s.get('symbol')})"
+        for s in result.get("strategies") or []
+        if isinstance(s, dict) and s.get("backtest_id")
+    ]
+    if not common.get("start") and not runs:
+        return ""
+    period = f"{_day(common.get('start'))} → {_day(common.get('end'))}" if common.get("start") else ""
+    if language == "ko":
+        head = f"공통 기간 {period} ({common.get('count')}일) 기준" if period else "비교 기준"
+        return f"해석: {head}; 백테스트: {', '.join(runs)}."
+    head = f"on their common dates {period} ({common.get('count')} days)" if period else "compared"
+    return f"Interpretation: {head}; backtests: {', '.join(runs)}."
 
 
 def render_cache(result: dict[str, Any], language: Language) -> str:
@@ -647,8 +669,8 @@ def _strategy_part(item: dict[str, Any], prov: Provenance | None, language: Lang
     defaults = {n: spec.model.model_fields[n].default for n in fields} if spec is not None else {}
     params = " ".join(f"{name}={_value(config[name])}" for name in fields if name in config)
     head = f"{title} {params}".strip()
-    if item.get("strategy_id"):
-        head = f"{_w('saved', language).format(item['strategy_id'])}: {head}"
+    if item.get("strategy_id"):  # its values are the saved strategy's, not defaults nor typed here
+        return f"{_w('saved', language).format(item['strategy_id'])}: {head}"
     prefix = "strategy_config"
     if prov is not None and (prefix in prov.from_context or "strategy_id" in prov.from_context):
         return f"{head} ({_w('context', language)})"
