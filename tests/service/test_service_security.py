@@ -633,3 +633,48 @@ async def test_report_page_of_demo_data_says_synthetic(api) -> None:
         pages[symbol] = report.text
     assert "synthetic" in pages["AAPL"].lower() and "not real market prices" in pages["AAPL"]
     assert "synthetic" not in pages["GOOG"].lower()
+
+
+# ---- #11: contract findings of schemathesis, each as a plain test ---------------------------------------
+
+
+async def test_contract_edges(api) -> None:
+    c, alice = api.client, api.auth("alice")
+    strategy_id = (
+        await c.post("/api/v1/strategies", json={"name": "s", "config": SMA}, headers=alice)
+    ).json()["id"]
+    # 405 names every method of the path (Starlette named only the first route's).
+    for method, path, allow in (
+        ("OPTIONS", "/api/v1/strategies", "GET, POST"),
+        ("PUT", f"/api/v1/strategies/{strategy_id}", "GET, PATCH, DELETE"),
+        ("OPTIONS", "/api/v1/users/me", "GET, PATCH"),
+    ):
+        response = await c.request(method, path, headers=alice)
+        assert response.status_code == 405 and response.headers.get("allow") == allow, (
+            path,
+            response.headers,
+        )
+    # A body that is not UTF-8 JSON is a 422 on the body, not an undocumented 400.
+    raw = await c.post(
+        "/api/v1/strategies", content=b"\xff\xfe{", headers={**alice, "content-type": "application/json"}
+    )
+    assert raw.status_code == 422 and raw.json()["detail"][0]["loc"] == ["body"], raw.text
+    # Booleans are booleans: 0 / 1 / "true" are refused, naming the field.
+    for value in (0, 1, "true"):
+        body = {"strategy_config": SMA, "symbol": "GOOG", "generate_report": value}
+        loose = await c.post("/api/v1/backtests", json=body, headers=alice)
+        assert loose.status_code == 422 and "generate_report" in loose.text, (value, loose.text)
+    # Unknown or repeated query parameters are refused, naming them.
+    typo = await c.get("/api/v1/backtests", params={"limt": 5}, headers=alice)
+    assert typo.status_code == 422 and "limt" in typo.text, typo.text
+    twice = await c.get("/api/v1/backtests?symbol=AAPL&symbol=MSFT", headers=alice)
+    assert twice.status_code == 422 and "symbol" in twice.text, twice.text
+    assert (await c.get("/api/v1/backtests", params={"limit": 5}, headers=alice)).status_code == 200
+    # The schema says what the server enforces: config_type is required, symbols and dates bounded.
+    schema = (await c.get("/openapi.json")).json()
+    sma = schema["components"]["schemas"]["SmaCrossoverConfig"]
+    assert "config_type" in sma["required"]
+    bars = schema["paths"]["/api/v1/market-data/bars/{symbol}"]["get"]
+    params = {p["name"]: p["schema"] for p in bars["parameters"]}
+    assert "pattern" in params["symbol"] and "1900" not in str(params["symbol"])
+    assert "pattern" in str(params["start"])
