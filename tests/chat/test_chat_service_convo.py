@@ -173,6 +173,10 @@ async def test_interpretation_marks_what_the_user_said(chat: ChatService, servic
     line = next(line for line in reply.answer.splitlines() if line.startswith("Interpretation: "))
     assert "SMA crossover fast=20 slow=100 (you said 20/100)" in line
     assert "commission 0.2% (you said 0.2%)" in line and "slippage 5 bps (default)" in line
+    # Out of order labels: each parameter with what was typed for it (not "30/2").
+    (reply,) = await _turns(chat, user, "bollinger 2 std 30 period on msft")
+    line = next(line for line in reply.answer.splitlines() if line.startswith("Interpretation: "))
+    assert "Bollinger Band reversion period=30 num_std=2 (you said period 30, num_std 2) on MSFT" in line
 
 
 async def test_relative_period_is_clipped_and_named(chat: ChatService, service_container: Any) -> None:
@@ -232,6 +236,9 @@ async def test_cancel_via_chat(chat: ChatService, service_container: Any) -> Non
     assert reply.tool_calls[0]["tool"] == "cancel_backtest" and reply.tool_calls[0]["ok"]
     assert f"Cancelled backtest {backtest_id}" in reply.answer
     assert (await service_container.backtests.get(user, backtest_id)).status == "cancelled"
+    (missing,) = await _turns(chat, user, "백테스트 12345 취소해줘")
+    assert missing.tool_calls[0]["tool"] == "cancel_backtest" and not missing.tool_calls[0]["ok"]
+    assert missing.answer == "백테스트 취소 요청을 처리하지 못했어요: 백테스트 '12345'을(를) 찾을 수 없어요"
 
 
 # ---- follow-ups --------------------------------------------------------------------------------------------

@@ -243,9 +243,15 @@ def denied_text(tools: list[str], roles: frozenset[str], language: Language) -> 
     return f"Sorry — your roles ({role_list}) don't allow me to {names}. {hint}".rstrip()
 
 
-def error_text(tool: str, error: str, language: Language) -> str:
+_RESOURCES_KO = {"backtest": "백테스트", "strategy": "전략", "symbol": "종목", "chat session": "대화 세션"}
+
+
+def error_text(tool: str, error: str, language: Language, problem: dict[str, Any] | None = None) -> str:
     label = TOOL_LABELS.get(tool, {"en": tool, "ko": tool})[language]
     if language == "ko":
+        if problem and problem.get("kind") == "not_found":
+            resource = str(problem.get("resource") or "")
+            error = f"{_RESOURCES_KO.get(resource, resource)} '{problem.get('value')}'을(를) 찾을 수 없어요"
         return f"{label} 요청을 처리하지 못했어요: {error}"
     return f"I couldn't {label}: {error}"
 
@@ -674,27 +680,39 @@ def _strategy_part(item: dict[str, Any], prov: Provenance | None, language: Lang
     prefix = "strategy_config"
     if prov is not None and (prefix in prov.from_context or "strategy_id" in prov.from_context):
         return f"{head} ({_w('context', language)})"
-    said: list[str] = []
+    said: dict[str, str] = {}  # field -> the text the user typed for it
     defaulted: list[str] = []
     for name in fields:
         path = f"{prefix}.{name}"
         if prov is not None and path in prov.stated:
-            if prov.stated[path] not in said:
-                said.append(prov.stated[path])
+            said[name] = prov.stated[path]
         elif prov is not None and path in prov.from_context:
             continue
         elif name in config and config[name] == defaults.get(name):
             defaulted.append(name)
-    if not said and prov is not None and prefix in prov.stated and fields:
-        said.append(prov.stated[prefix])
     notes: list[str] = []
     if said:
-        notes.append(_w("you_said", language).format("/".join(said)))
+        notes.append(_w("you_said", language).format(_said_params(said, spec)))
+    elif prov is not None and prefix in prov.stated and fields:
+        notes.append(_w("you_said", language).format(prov.stated[prefix]))
     if defaulted and len(defaulted) == len(fields):
         notes.append(_w("defaults", language))
     elif defaulted:
         notes.append(_w("default_of", language).format(", ".join(defaulted)))
     return f"{head} ({'; '.join(notes)})" if notes else head
+
+
+def _said_params(said: dict[str, str], spec: Any) -> str:
+    """ "20/100" for a pair users type with a slash (fast/slow, RSI's oversold/overbought), else each
+    parameter with what was typed for it ("period 30, num_std 2")."""
+    pairs = {("fast", "slow")}
+    slash_pair = getattr(getattr(spec, "chat", None), "slash_pair", None)
+    if slash_pair:
+        pairs.add(tuple(slash_pair))
+    texts = list(dict.fromkeys(said.values()))
+    if tuple(said) in pairs or len(texts) == 1:
+        return "/".join(texts)
+    return ", ".join(f"{name} {text}" for name, text in said.items())
 
 
 def _day(value: Any) -> str | None:

@@ -556,7 +556,7 @@ class ChatService:
         if not outcome.ok and outcome.problem.get("kind") == "finished":
             return render.cancel_refused(outcome.problem, language)
         if not outcome.ok:
-            return render.error_text(planned.intent, outcome.error or "error", language)
+            return render.error_text(planned.intent, outcome.error or "error", language, outcome.problem)
         assert outcome.result is not None
         context.update(context_after(planned.intent, planned.args, outcome.result))
         prov = render.Provenance(

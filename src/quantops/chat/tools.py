@@ -203,6 +203,13 @@ class ToolOutcome:
         return out
 
 
+def _problem_of(exc: ServiceError) -> dict[str, Any]:
+    """A service error in words any language can render (see ToolOutcome.problem)."""
+    if isinstance(exc, NotFoundError):
+        return {"kind": "not_found", "resource": exc.kind, "value": exc.resource_id}
+    return dict(getattr(exc, "problem", None) or {})
+
+
 class ToolRegistry:
     def __init__(self, tools: Iterable[Tool]) -> None:
         self._tools = {tool.name: tool for tool in tools}
@@ -258,7 +265,7 @@ class ToolRegistry:
                 ok=False,
                 error=exc.message,
                 status_code=exc.status_code,
-                problem=dict(getattr(exc, "problem", None) or {}),
+                problem=_problem_of(exc),
             )
         except (ValueError, LookupError) as exc:  # data-layer errors carry user-facing messages
             return ToolOutcome(name, raw_args, ok=False, error=str(exc), status_code=422)
