@@ -525,8 +525,16 @@ class ChatService:
             )
             return render.denied_text([planned.intent], roles, language)
         if planned.missing:
-            return self._ask(context, planned.intent, planned.args, planned.missing, stated, language,
-                             metadata, planned.problems)  # fmt: skip
+            return self._ask(
+                context,
+                planned.intent,
+                planned.args,
+                planned.missing,
+                stated,
+                language,
+                metadata,
+                problems=planned.problems,
+            )
         args = dict(planned.args)
         if planned.intent == "run_backtest":
             args.setdefault("generate_report", True)  # the answer links the tear sheet (equity, drawdown)
@@ -534,8 +542,16 @@ class ChatService:
             outside = render.period_outside_data(args, data, language)
             if outside is not None:  # nothing to run: ask for a period the data has, keep the request
                 keep = {k: v for k, v in planned.args.items() if k not in ("start", "end")}
-                return self._ask(context, "run_backtest", keep, ["start"], stated, language, metadata, [],
-                                 question_text=outside)  # fmt: skip
+                return self._ask(
+                    context,
+                    "run_backtest",
+                    keep,
+                    ["start"],
+                    stated,
+                    language,
+                    metadata,
+                    question_text=outside,
+                )
         context.pop("pending", None)  # this turn runs a request: whatever waited is done or replaced
         outcome = await self.registry.call(planned.intent, args, ctx, allowed)
         outcomes.append(outcome)
@@ -549,8 +565,16 @@ class ChatService:
                 question_text = render.ask_strategy_name(outcome.problem, language)
                 bad = outcome.problem.get("value")
                 keep["strategy_names"] = [n for n in keep.get("strategy_names") or [] if n != bad]
-            return self._ask(context, planned.intent, keep, [outcome.missing], stated, language, metadata, [],
-                             question_text=question_text)  # fmt: skip
+            return self._ask(
+                context,
+                planned.intent,
+                keep,
+                [outcome.missing],
+                stated,
+                language,
+                metadata,
+                question_text=question_text,
+            )
         if not outcome.ok and outcome.denied_tools:
             return render.needs_tool_text(outcome.denied_tools[0], outcome.error or "", roles, language)
         if not outcome.ok and outcome.problem.get("kind") == "finished":
@@ -577,7 +601,8 @@ class ChatService:
         stated: dict[str, str],
         language: Language,
         metadata: dict[str, Any],
-        problems: list[Any],
+        *,
+        problems: list[Any] | None = None,
         question_text: str | None = None,
     ) -> str:
         """Ask about the missing/invalid slots and keep the request pending: the next reply completes it."""
@@ -585,7 +610,7 @@ class ChatService:
         context["pending"] = {"intent": intent, "args": args, "missing": list(missing), "stated": stated}
         if question_text is not None:
             return question_text
-        question = render.ask_about(missing, problems, language)
+        question = render.ask_about(missing, problems or [], language)
         listed = [str(i) for i in context.get("last_list_ids") or []]
         if "backtest_id" in missing and len(listed) > 1:  # "show that result" after a list of several
             question += " " + render.listed_ids(listed, language)
