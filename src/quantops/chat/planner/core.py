@@ -399,15 +399,31 @@ _QUESTIONS: dict[str, tuple[str, str]] = {
 }
 
 
+_UNIT_HINTS = {
+    "percent": (" (a percent, e.g. 5%)", " (퍼센트, 예: 5%)"),
+    "fraction": (" (a percent, e.g. 0.1%)", " (퍼센트, 예: 0.1%)"),
+    "bps": (" (basis points, e.g. 5bps)", " (bp, 예: 5bps)"),
+    "cash": (" (an amount, e.g. 10000)", " (금액, 예: 10000)"),
+}
+
+
 def _problem(issue: Issue) -> PlanProblem:
     value = issue.value
     base_en, base_ko = _QUESTIONS.get(
         issue.field.split(".")[0] if issue.field in ("symbol",) else issue.field, ("", "")
     )
     label = issue.field.split(".")[-1]
+    unit_en, unit_ko = _UNIT_HINTS.get(
+        lx.SETTINGS[label].chat.unit if issue.field.startswith("settings.") and label in lx.SETTINGS else "",
+        ("", ""),
+    )
     if issue.kind == "missing":
-        en = base_en or f"What value for {label}?"
-        ko = base_ko or f"{label} 값을 알려주세요."
+        en = base_en or f"What value for {label}{unit_en}?"
+        ko = base_ko or f"{label} 값을 알려주세요{unit_ko}."
+    elif issue.field == "symbol" and issue.kind == "ambiguous" and value:
+        options = " or ".join(value.split(", "))
+        en = f"Which symbol: {options}? A backtest runs on one symbol."
+        ko = f"어느 종목으로 할까요: {value.replace(', ', ' 또는 ')}? 백테스트는 종목 하나로 실행해요."
     elif issue.kind == "invalid":
         rule_en = f" — {issue.rule_en}" if issue.rule_en else ""
         rule_ko = f" — {issue.rule_ko}" if issue.rule_ko else ""
@@ -423,8 +439,10 @@ def _problem(issue: Issue) -> PlanProblem:
             en = f"I'm not sure what '{value}' means for {label}{rule_en}. Could you say it again?"
             ko = f"'{value}'이(가) {label}에 어떤 값인지 확실하지 않아요{rule_ko}. 다시 알려주시겠어요?"
     else:
-        en = f"I didn't understand what '{value}' is for — which parameter or setting is it?"
-        ko = f"'{value}'이(가) 무엇을 뜻하는지 모르겠어요. 어떤 파라미터나 설정인가요?"
+        known = f" ({issue.rule_en})" if issue.rule_en else ""
+        known_ko = f" ({issue.rule_ko})" if issue.rule_ko else ""
+        en = f"I didn't understand what '{value}' is for — which parameter or setting is it{known}?"
+        ko = f"'{value}'이(가) 무엇을 뜻하는지 모르겠어요. 어떤 파라미터나 설정인가요{known_ko}?"
     return PlanProblem(issue.field, issue.kind, value, en, ko)
 
 
@@ -541,8 +559,14 @@ def _period_into(draft: _Draft, reading: Reading, context: dict[str, Any], *, fo
 
 
 def _unclaimed_into(draft: _Draft, reading: Reading, where: str) -> None:
+    config = draft.args.get(where) if where in ("strategy_config", "config") else None
+    words = lx.STRATEGIES.get(config.get("config_type", "")) if isinstance(config, dict) else None
+    rule_en = rule_ko = ""
+    if words is not None and words.fields:
+        rule_en = f"{words.chat.label} takes " + ", ".join(words.fields)
+        rule_ko = f"{words.chat.label} 파라미터: " + ", ".join(words.fields)
     for num in reading.unclaimed:
-        draft.issues.append(Issue(where, "unclaimed", num.text))
+        draft.issues.append(Issue(where, "unclaimed", num.text, rule_en, rule_ko))
 
 
 def _symbol_into(
