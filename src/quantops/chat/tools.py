@@ -243,28 +243,20 @@ class ToolRegistry:
         ctx = dataclasses.replace(ctx, allowed=allowed)
         try:
             result = await tool.handler(ctx, args)
-        except MissingSlot as exc:
-            return ToolOutcome(
-                name,
-                raw_args,
-                ok=False,
-                error=exc.message,
-                status_code=exc.status_code,
-                missing=exc.field,
-                missing_details=exc.details,
-                problem=exc.problem,
-            )
         except NeedsTool as exc:
             return ToolOutcome(
                 name, raw_args, ok=False, error=exc.message, status_code=403, denied_tools=[exc.tool]
             )
         except ServiceError as exc:
+            slot = exc if isinstance(exc, MissingSlot) else None  # the chat asks for it instead
             return ToolOutcome(
                 name,
                 raw_args,
                 ok=False,
                 error=exc.message,
                 status_code=exc.status_code,
+                missing=slot.field if slot else None,
+                missing_details=slot.details if slot else [],
                 problem=_problem_of(exc),
             )
         except (ValueError, LookupError) as exc:  # data-layer errors carry user-facing messages
