@@ -94,5 +94,3 @@ class JobOutcome:
     @classmethod
     def from_message(cls, message: dict[str, Any]) -> JobOutcome:
         return cls(**message)
-
-

@@ -78,6 +78,7 @@ SPEC = StrategySpec(
         fraction_fields=("buy_threshold", "sell_threshold"),
         symmetric={
             "threshold": ("buy_threshold", "sell_threshold"),
+            "thresholds": ("buy_threshold", "sell_threshold"),
             "임계값": ("buy_threshold", "sell_threshold"),
             "임계치": ("buy_threshold", "sell_threshold"),
         },

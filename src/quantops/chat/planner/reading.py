@@ -916,7 +916,8 @@ def _read_positional(reading: Reading) -> None:
             pos = num.start
         return seq
 
-    seq: list[Number] = []
+    groups: list[list[Number]] = []
+    taken: set[int] = set()
     for start, end in strategy.anchors or [strategy.span]:
         seq = sequence_from(end)
         if not seq:
@@ -927,16 +928,19 @@ def _read_positional(reading: Reading) -> None:
                     break
         if not seq:
             seq = sequence_before(start)
+        seq = [num for num in seq if id(num) not in taken]
         if seq:
-            break
-    if not seq:
+            groups.append(seq)
+            taken |= {id(num) for num in seq}
+            # "RSI(14) with 30/70 thresholds": a second group after a filler word
+            extra = [num for num in sequence_from(seq[-1].end) if id(num) not in taken]
+            if extra:
+                groups.append(extra)
+                taken |= {id(num) for num in extra}
+        if sum(len(g) for g in groups) >= len(remaining):
+            break  # "EMA 20 and EMA 50 crossover": one number after each mention
+    if not groups:
         return
-    groups = [seq]
-    # "RSI(14) with 30/70 thresholds": a second group after a filler word
-    if len(seq) < len(remaining):
-        extra = sequence_from(seq[-1].end)
-        if extra:
-            groups.append(extra)
     for group in groups:
         left = [name for name in remaining if name not in strategy.stated or name in strategy.preset_fields]
         separators = [low[a.end : b.start].strip() for a, b in itertools.pairwise(group)]
