@@ -638,6 +638,6 @@ def sweep(
     table = pd.concat([table, metrics], axis=1)
     # Best first by the catalogue's direction (its one ordering rule); undefined values last.
     direction = catalogue.BY_STATS_KEY[metric].direction
-    return table.sort_values(metric, key=direction.key, na_position="last", kind="stable").reset_index(
-        drop=True
-    )
+    return table.sort_values(
+        metric, key=direction.key, na_position="last", kind="stable"
+    ).reset_index(drop=True)

@@ -94,3 +94,5 @@ class JobOutcome:
     @classmethod
     def from_message(cls, message: dict[str, Any]) -> JobOutcome:
         return cls(**message)
+
+
