@@ -74,7 +74,12 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"\bshow\b|\bdisplay\b|\bsee\b|\bgive\b|\bget\b|\bopen\b|\bfetch\b|\bview\b|\bpull\s+up\b|"
             r"\bcheck\b|보여|알려|확인|조회|볼래|봐줘"
         ),
+        "last_one": (
+            r"\b(?:last|latest|most\s+recent|newest)\s+(?:back-?test|run|result)\b(?!s)|"
+            r"(?:마지막|최근|방금)\s*(?:백테스트|결과)(?!들|\s*(?:목록|리스트|\d))"
+        ),
         "result": (
+            r"\b(?:is|was)\s+(?:it|that|this)\s+(?:done|finished|completed?|ready)\b|"
             r"\bresults?\b|\bstats\b|\bperformance\b|\bhow\s+did\b|\bhow'?s\b|\bwhat\s+happened\b|"
             r"\bstatus\b|\bdetails?\b|\boutcome\b|\bdone\s+yet\b|\bfinished\s+yet\b|결과|성과|성적|상태|어떻게\s*됐|"
             r"어땠(?!을)|나왔|끝났"
@@ -107,7 +112,10 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"\bcancel\b|\babort\b|\bkill\b|\bterminate\b|\bstop\b(?!\s*-?\s*loss)|\bhalt\b|취소(?!된|한|됐)|"
             r"중단|중지|멈춰|멈추|그만"
         ),
-        "cache": r"\bcache[ds]?\b|캐시",
+        "cache": (
+            r"\bcache[ds]?\b|캐시|\b(?:which|what)\s+(?:symbols|tickers|stocks)\b|\bavailable\s+(?:symbols|tickers)\b|"
+            r"(?:어떤|무슨)\s*종목|종목\s*(?:목록|리스트)"
+        ),
         "market": (
             r"\bprices?\b|\bquotes?\b|\bbars\b|\bcandles?\b|\bmarket\s*data\b|\bdata\b|\bohlcv?\b|"
             r"\bchart\b|\bcloses?\b|\bclosing\b|\btrading\s+at\b|\bworth\b|\bohlc\b|시세|가격|주가|데이터|차트|종가|시가|"
@@ -176,6 +184,7 @@ _WEIGHTS: dict[str, dict[str, float]] = {
     },
     "get_backtest": {
         "backtest_id": 4,
+        "last_one_ctx": 2,
         "hex_id": 3.5,
         "invalid_id": 3,
         "result": 2,
@@ -212,6 +221,7 @@ _WEIGHTS: dict[str, dict[str, float]] = {
     },
     "list_backtests": {
         "backtests_plural": 3,
+        "last_one_list": 2.5,
         "status": 2,
         "limit": 1,
         "list": 1,
@@ -352,6 +362,8 @@ def _features(reading: Reading, context: dict[str, Any]) -> dict[str, float]:
     if has_last_run and (follows or (strategy is not None and strategy.from_context and strategy.config)):
         f["again_ctx"] = 1
     has_backtest = context.get("last_backtest_id") is not None or bool(context.get("last_list_ids"))
+    if "last_one" in cues:
+        f["last_one_ctx" if has_backtest else "last_one_list"] = 1
     if has_backtest and ("reference" in cues or "result" in cues):
         f["reference_ctx"] = 1
     f["base"] = 1
@@ -818,6 +830,8 @@ def _build_list(reading: Reading, context: dict[str, Any], features: dict[str, f
         draft.args["order"] = order
         if reading.limit is None and features.get("singular"):
             draft.args["limit"] = 1
+    if features.get("last_one_list") and reading.limit is None:
+        draft.args["limit"] = 1  # "show my last backtest": the newest one
     if reading.limit is not None and not 1 <= reading.limit <= 100:
         draft.issues.append(Issue("limit", "invalid", str(reading.limit), "1 to 100", "1~100"))
     return draft
