@@ -609,7 +609,6 @@ _WORDS: dict[str, dict[Language, str]] = {
     "defaults": {"en": "all parameters default", "ko": "모든 파라미터 기본값"},
     "default_of": {"en": "{} default", "ko": "{} 기본값"},
     "context": {"en": "from the previous request", "ko": "이전 요청에서"},
-    "on": {"en": "on", "ko": "종목"},
     "whole": {"en": "all stored data", "ko": "저장된 전체 기간"},
     "commission": {"en": "commission", "ko": "수수료"},
     "commission_fixed": {"en": "fixed fee per order", "ko": "주문당 고정 수수료"},
