@@ -144,6 +144,7 @@ _NOT_A_YEAR_BEFORE = re.compile(
     r"size|commission|fee|룩백|기간|\$)\s*(?:of|=|:|is|to|at|을|를|은|는)?\s*$",
     re.I,
 )
+_SHORT_YEAR = re.compile(r"(?<![\w'])'(\d{2})(?![\d'])")
 _FISCAL = re.compile(rf"(?<![a-z])(?:fy|fiscal\s+year)\s*({_YEAR}|\d{{2}})(?!\d)", re.I)
 
 _RELATIVE = re.compile(
@@ -335,6 +336,10 @@ def _mentions(
         month = int(match.group(2) or match.group(3))
         if 1 <= month <= 12:
             add(match, date(year, month, 1), month_end(year, month))
+    for match in _SHORT_YEAR.finditer(text):  # "from '19 to '22"
+        short = int(match.group(1))
+        year = 2000 + short if short <= today.year % 100 + 1 else 1900 + short
+        add(match, date(year, 1, 1), date(year, 12, 31))
     for match in _FISCAL.finditer(text):
         raw = match.group(1)
         year = int(raw) if len(raw) == 4 else 2000 + int(raw)
@@ -455,7 +460,9 @@ def read_period(text: str, today: date, claims: Claims) -> Period:
         if i in used or not (_RANGE_GAP.match(gap) or side_by_side) or roles[i] == "end":
             continue
         if gap.strip() in ("and", ",") and not re.search(
-            r"\bbetween\s*$|\bfrom\s*$", text[max(0, first.start - 12) : first.start], re.I
+            r"\bbetween\s*$|\bfrom\s*$|\bin\s*$|\bduring\s*$",
+            text[max(0, first.start - 12) : first.start],
+            re.I,
         ):
             continue
         period.start, period.end = first.first, second.last

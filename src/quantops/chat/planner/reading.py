@@ -667,7 +667,9 @@ def read(text: str, today: date, *, known_symbols: set[str] | None, context_type
     claims = Claims()
     reading = Reading(text, low, claims, [], Period())
     # 0. quoted text is a name, never numbers to read ('create strategy sma 10/50 named "sma 10/50 v2"')
-    for match in re.finditer(r"[\"“‘「]([^\"”’」]{1,100})[\"”’」]|(?<![a-z])'([^']{1,100})'(?![a-z])", text):
+    for match in re.finditer(
+        r"[\"“‘「]([^\"”’」]{1,100})[\"”’」]|(?<![a-z])'(?!\d{2}\b)([^']{1,100})'(?![a-z])", text
+    ):
         claims.claim(*match.span(), "name")
     named = _NAMED.search(text)
     if (
