@@ -20,7 +20,7 @@ from quantops.chat.planner import lexicon as _lx
 from quantops.chat.planner.core import INTENTS, Plan, PlanProblem, context_after, plan
 from quantops.chat.planner.periods import read_period
 from quantops.chat.planner.reading import PROFIT_METRICS, STABILITY_METRICS, read
-from quantops.chat.planner.text import Claims
+from quantops.chat.planner.text import Claims, normalise
 from quantops.language import detect_language
 
 __all__ = [
@@ -48,8 +48,6 @@ def parse_strategy(text: str) -> dict[str, Any] | None:
 
 def parse_period(text: str, today: date) -> tuple[date | None, date | None]:
     """(start, end) stated in the text."""
-    from quantops.chat.planner.text import normalise
-
     period = read_period(normalise(text).lower(), today, Claims())
     return period.start, period.end
 

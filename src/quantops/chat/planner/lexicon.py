@@ -107,21 +107,17 @@ def _field_labels(model: type[StrategyConfigBase], name: str) -> list[str]:
 
 def _strategy_words(config_type: str, chat: ChatLexicon, model: type[StrategyConfigBase]) -> StrategyWords:
     fields = tuple(name for name in model.model_fields if name != "config_type")
-    target: dict[str, tuple[str, ...]] = {}
+    target: dict[str, tuple[str, ...]] = {}  # squashed label -> the field(s) it sets
+    phrases: list[str] = []
     for name in fields:
         for label in [*_field_labels(model, name), *chat.params.get(name, ())]:
             target.setdefault(squash(label), (name,))
+            phrases.append(label)
     for label, pair in chat.symmetric.items():
         target.setdefault(squash(label), pair)
+        phrases.append(label)
     integer = frozenset(name for name in fields if model.model_fields[name].annotation is int)
-    labels_re = alternation(list(target)) if target else None
-    # The regex was built from squashed keys: rebuild from the original phrases for spacing tolerance.
-    phrases = [
-        label for name in fields for label in [*_field_labels(model, name), *chat.params.get(name, ())]
-    ]
-    phrases += list(chat.symmetric)
-    if phrases:
-        labels_re = alternation(phrases)
+    labels_re = alternation(phrases) if phrases else None
     defaults = {name: model.model_fields[name].default for name in fields}
     return StrategyWords(config_type, chat, model, fields, integer, labels_re, target, defaults)
 

@@ -18,7 +18,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from quantops.chat.planner import lexicon as lx
 from quantops.chat.planner.periods import Period, read_period
-from quantops.chat.planner.text import Claims, Number, numbers, squash
+from quantops.chat.planner.text import Claims, Number, normalise, numbers, squash
 
 # ---- problems -------------------------------------------------------------------------------------------
 
@@ -375,11 +375,7 @@ def _find_symbols(reading: Reading, known: set[str] | None) -> None:
             continue
         if not claims.free(start, end):
             continue
-        symbol = (
-            lx.COMPANY_BY_NAME[re.sub(r"[\s\-_]+", "", match.group(0).lower())]
-            if re.sub(r"[\s\-_]+", "", match.group(0).lower()) in lx.COMPANY_BY_NAME
-            else lx.COMPANY_BY_NAME.get(squash(match.group(0)))
-        )
+        symbol = lx.COMPANY_BY_NAME.get(squash(match.group(0)))
         if symbol is None:
             continue
         hits.append(SymbolHit(symbol, text[start:end], start, end, "company"))
@@ -660,8 +656,6 @@ def _param_value(words: lx.StrategyWords, name: str, num: Number, reading: Readi
 
 
 def read(text: str, today: date, *, known_symbols: set[str] | None, context_type: str | None) -> Reading:
-    from quantops.chat.planner.text import normalise
-
     text = normalise(text)
     low = text.lower()
     claims = Claims()
