@@ -189,3 +189,34 @@ async def test_chat_sessions_and_turns(db: Database) -> None:
     assert await chats.get_session(alice, expired.id) is None
     assert await chats.delete_session(alice, session.id)
     assert await chats.turns(session.id) == []  # cascade
+
+
+async def test_backtest_page_total_without_a_count_query_unless_the_page_is_full(db: Database) -> None:
+    """A page that is not full ends the list, so its total needs no count query; a full page (or one
+    past the end) still counts — the totals are the same either way."""
+    from sqlalchemy import event
+
+    owner = await _user(db, "pager")
+    repo = BacktestRepository(db)
+    ids = [(await _backtest(db, owner)).id for _ in range(3)]
+    counts: list[str] = []
+    event.listen(
+        db.engine.sync_engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *rest: counts.append(statement) if "count(" in statement else None,
+    )
+    cases = [  # (limit, offset) → rows, total, count query needed
+        ((5, 0), 3, False),
+        ((3, 0), 3, True),
+        ((2, 0), 2, True),
+        ((2, 2), 1, False),
+        ((2, 5), 0, True),
+    ]
+    for (limit, offset), shown, counted in cases:
+        before = len(counts)
+        rows, total = await repo.list(owner, limit=limit, offset=offset)
+        assert (len(rows), total) == (shown, 3), (limit, offset)
+        assert (len(counts) > before) is counted, (limit, offset)
+    rows, total = await repo.list(owner, status="completed")
+    assert (rows, total) == ([], 0)
+    assert {r.id for r in (await repo.list(owner))[0]} == set(ids)

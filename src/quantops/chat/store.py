@@ -4,11 +4,12 @@ write path the chat needs to be fast: a turn's messages and the session update i
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Update, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from tenacity import (
     AsyncRetrying,
@@ -24,6 +25,28 @@ from quantops.store.models import ChatSession, ChatTurn
 from quantops.store.repositories import ChatRepository
 
 _ATTEMPTS = 10
+# Statements of the per-turn write, built once: constructing and cache-keying them per turn was a tenth of
+# the turn's CPU. Bound values are named b_<column> (a bind may not share a column's name).
+_INSERT_TURNS = insert(ChatTurn)
+
+
+@functools.cache
+def _session_update(columns: frozenset[str]) -> Update:
+    """UPDATE of a live session's ``columns`` (+ updated_at) for owner and id given as b_* binds."""
+    return (
+        update(ChatSession)
+        .where(
+            ChatSession.id == bindparam("b_session_id"),
+            ChatSession.owner_id == bindparam("b_owner_id"),
+            or_(ChatSession.expires_at.is_(None), ChatSession.expires_at > bindparam("b_now")),
+        )
+        .values(
+            {
+                **{column: bindparam(f"b_{column}") for column in sorted(columns)},
+                "updated_at": bindparam("b_now"),
+            }
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,14 +107,10 @@ class ChatStore(ChatRepository):
                 ).scalar_one()
             now = utcnow()
             # The session must still be live: a turn never revives an expired (not yet purged) session.
+            bound = {f"b_{key}": value for key, value in session_values.items()}
             updated = await conn.execute(
-                update(ChatSession)
-                .where(
-                    ChatSession.id == session_id,
-                    ChatSession.owner_id == owner_id,
-                    or_(ChatSession.expires_at.is_(None), ChatSession.expires_at > now),
-                )
-                .values(**session_values, updated_at=now)
+                _session_update(frozenset(session_values)),
+                {"b_session_id": session_id, "b_owner_id": owner_id, "b_now": now, **bound},
             )
             if updated.rowcount == 0:  # the transaction rolls back as the error leaves it
                 raise NotFoundError("chat session", session_id)
@@ -107,5 +126,5 @@ class ChatStore(ChatRepository):
                 }
                 for offset, turn in enumerate(turns, start=1)
             ]
-            await conn.execute(insert(ChatTurn), values)
+            await conn.execute(_INSERT_TURNS, values)
         return [RecordedTurn(v["seq"], v["created_at"]) for v in values]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from quantops.data.errors import MarketDataError, UnknownSymbolError
+from quantops.data.timeutil import ns_to_iso
 from quantops.services.comparison import MetricName, MissingBacktests, StrategyComparisonRequest
 from quantops.services.errors import (
     ConflictError,
@@ -402,11 +403,12 @@ async def _market_data(ctx: ToolContext, args: MarketDataArgs) -> dict[str, Any]
         raise NotFoundError("symbol", exc.symbol) from exc
     except MarketDataError as exc:
         raise as_service_error(exc) from exc
-    index = bars.index
+    # Only the bars shown get a timestamp string (not a pandas index of the whole history).
+    stamps = bars.timestamps
     count = len(bars)
     latest = [
         {
-            "timestamp": index[i].isoformat(),
+            "timestamp": ns_to_iso(int(stamps[i])),
             "open": float(bars.open[i]),
             "high": float(bars.high[i]),
             "low": float(bars.low[i]),
@@ -418,8 +420,8 @@ async def _market_data(ctx: ToolContext, args: MarketDataArgs) -> dict[str, Any]
     return {
         "symbol": bars.symbol,
         "count": count,
-        "first": index[0].isoformat() if count else None,
-        "last": index[-1].isoformat() if count else None,
+        "first": ns_to_iso(int(stamps[0])) if count else None,
+        "last": ns_to_iso(int(stamps[-1])) if count else None,
         "bars": latest,
     }
 

@@ -205,7 +205,6 @@ class BacktestRepository:
         if symbol is not None:
             conditions.append(Backtest.symbol == symbol)
         async with self.db.session() as session:
-            total = (await session.execute(select(func.count()).where(*conditions))).scalar_one()
             stmt = (
                 select(Backtest)
                 .where(*conditions)
@@ -213,7 +212,11 @@ class BacktestRepository:
                 .limit(limit)
                 .offset(offset)
             )
-            return list((await session.execute(stmt)).scalars()), int(total)
+            rows = list((await session.execute(stmt)).scalars())
+            if len(rows) < limit and (rows or offset == 0):
+                return rows, offset + len(rows)  # a page that is not full is the end: no count query
+            total = (await session.execute(select(func.count()).where(*conditions))).scalar_one()
+            return rows, int(total)
 
     async def unfinished(self) -> list[Backtest]:
         """pending/running rows, oldest first (what recovery looks at on startup)."""
