@@ -204,3 +204,13 @@ def test_scorer_fills_defaults_and_matches_asks_by_suffix() -> None:
         and report["correct"] == 2
         and report["by_language"]["en"]["accuracy"] == pytest.approx(2 / 3)
     )
+
+
+def test_a_strategy_answers_a_pending_create() -> None:
+    pending = {"pending": {"intent": "create_strategy", "args": {}, "missing": ["config"]}}
+    result = p("rsi 14 25/75", pending)
+    assert result.intent == "create_strategy" and result.missing == []
+    assert result.args == {
+        "config": {"config_type": "rsi_mean_reversion", "rsi_period": 14, "oversold": 25, "overbought": 75},
+        "name": "RSI 14 25/75",
+    }

@@ -1105,6 +1105,10 @@ def _answer_pending(
     args.update(filled)
     if intent == "compare_strategies" and "symbol" in filled:
         args.pop("fallback_symbol", None)
+    if intent == "create_strategy" and args.get("config") and not args.get("name"):
+        from quantops.chat.planner import describe_strategy
+
+        args["name"] = describe_strategy(args["config"])
     # this reply may also state a period or settings ("AAPL from 2020", "NVDA, 0.1% commission")
     if reading.period.start or reading.period.end:
         for key in ("start", "end"):
