@@ -356,6 +356,7 @@ _HALF_EQUITY = re.compile(
 _PERCENT_OF_EQUITY = re.compile(
     r"^\s*(?:of\s+(?:my\s+|the\s+)?(?:equity|capital|portfolio|account|cash)|(?:position|sizing))", re.I
 )
+_MONEY_MULTIPLIERS = ("k", "m", "mm", "million", "thousand", "만", "억", "천만", "백만")
 _PER_TRADE = re.compile(
     r"^\s*(?:per|each|a|every)\s+(?:trade|order|position|entry)|^\s*(?:씩|매매당|거래당|건당|회당)", re.I
 )
@@ -982,7 +983,15 @@ def _read_sizing(reading: Reading) -> None:
             reading.settings["size"] = num.scaled
             reading.settings_stated["size"] = reading.settings_stated["size_type"] = num.text
             claims.claim(num.start, num.end, "setting")
-        elif (num.currency or num.unit in ("dollar", "원")) and "initial_cash" not in reading.settings:
+        elif num.unit == "%" and _PER_TRADE.match(after):  # "invest 10% per trade"
+            reading.settings["size"] = num.value / 100
+            reading.settings_stated["size"] = num.text
+            claims.claim(num.start, num.end, "setting")
+        elif (
+            num.currency
+            or num.unit in ("dollar", "원")
+            or (num.unit in _MONEY_MULTIPLIERS and num.scaled >= 1000)
+        ) and "initial_cash" not in reading.settings:
             # "buy and hold TSLA with $1m": an amount of money alone is the starting cash
             reading.settings["initial_cash"] = num.scaled
             reading.settings_stated["initial_cash"] = num.text

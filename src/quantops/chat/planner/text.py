@@ -44,7 +44,7 @@ def alternation(phrases: list[str] | tuple[str, ...] | set[str]) -> re.Pattern[s
 
 
 _UNIT = (
-    r"%|퍼센트|프로|bps|bp|basis\s*points?|k|mm|m|million|thousand|천만\s*원?|백만\s*원?|만\s*원?|억\s*원?|"
+    r"%|퍼센트|프로|percent|per\s*cent|pct|bps|bp|basis\s*points?|k|mm|m|million|thousand|천만\s*원?|백만\s*원?|만\s*원?|억\s*원?|"
     r"천\s*원?|원|달러|불|dollars?|usd|trading\s*days?|days?|bars?|candles?|일|봉|개월|months?|weeks?|주일|주|"
     r"년|years?|yrs?|개|번째|번|shares?|x|배"
 )
@@ -97,6 +97,8 @@ def _unit_name(raw: str | None) -> str:
     table = {
         "퍼센트": "%",
         "프로": "%",
+        "percent": "%",
+        "pct": "%",
         "bp": "bps",
         "basispoint": "bps",
         "basispoints": "bps",
@@ -138,18 +140,17 @@ def numbers(text: str) -> list[Number]:
         start = match.start("sign") if match.group("sign") else match.start("num")
         if match.group("cur"):
             start = match.start("cur")
-        found.append(
-            Number(
-                start,
-                match.end(),
-                value,
-                text[start : match.end()].strip(),
-                unit,
-                "." not in raw,
-                bool(match.group("cur")),
-            )
-        )
+        end = match.end()
+        raw_unit = (match.group("unit") or "").lower()
+        money = bool(match.group("cur")) or bool(re.search(r"원|달러|불|dollar|usd", raw_unit))
+        tail = _MONEY_AFTER.match(text, end) if unit in _MULTIPLIERS else None
+        if tail:  # "1 million dollars", "5천만 원"
+            end, money = tail.end(), True
+        found.append(Number(start, end, value, text[start:end].strip(), unit, "." not in raw, money))
     return found
+
+
+_MONEY_AFTER = re.compile(r"\s*(?:dollars?|usd|bucks|won|달러|원|불)(?![a-z])", re.I)
 
 
 @dataclass
