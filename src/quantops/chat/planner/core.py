@@ -109,8 +109,8 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"적)|꼴찌|워스트|하위"
         ),
         "cancel": (
-            r"\bcancel\b|\babort\b|\bkill\b|\bterminate\b|\bstop\b(?!\s*-?\s*loss)|\bhalt\b|취소(?!된|한|됐)|"
-            r"중단|중지|멈춰|멈추|그만"
+            r"\bcancel\b|\babort\b|\bkill\b|\bterminate\b|"
+            r"(?<!trailing )(?<!%)(?<!% )\bstop\b(?!\s*-?\s*loss)|\bhalt\b|취소(?!된|한|됐)|중단|중지|멈춰|멈추|그만"
         ),
         "cache": (
             r"\bcache[ds]?\b|캐시|\b(?:which|what)\s+(?:symbols|tickers|stocks)\b|\bavailable\s+(?:symbols|tickers)\b|"
@@ -695,8 +695,29 @@ def _build_run(reading: Reading, context: dict[str, Any], features: dict[str, fl
         draft.args["settings"] = settings
         draft.stated.update({f"settings.{k}": v for k, v in reading.settings_stated.items()})
         _validate_settings(draft, settings)
+    for match in _UNSUPPORTED_SETTINGS.finditer(reading.low):
+        draft.issues.append(
+            Issue(
+                "settings",
+                "invalid",
+                match.group(0),
+                "not a backtest setting here; the settings are commission, slippage, cash, sizing, "
+                "long/short, fill, stop loss, take profit and the risk-free rate",
+                "지원하지 않는 설정이에요. 가능한 설정: 수수료, 슬리피지, 초기 자금, "
+                "포지션 크기, 롱/숏, 체결, 손절, 익절, 무위험 이자율",
+            )
+        )
     _unclaimed_into(draft, reading, "strategy_config" if "strategy_config" in draft.args else "settings")
     return draft
+
+
+# Things people ask a backtest to do that it cannot: silently running without them would run something
+# other than what was asked, so the plan asks instead.
+_UNSUPPORTED_SETTINGS = re.compile(
+    r"\btrailing(?:\s+stop)?\b|\bleverage[d]?\b|\bon\s+margin\b|\brebalanc\w*|\bdividends?\b|\bpyramid\w*|"
+    r"\bintraday\b|\bhourly\b|\bminute\s+bars\b|\d+\s*x\s+leverage|레버리지|트레일링|리밸런싱|배당|분봉|시간봉|신용\s*매수",
+    re.I,
+)
 
 
 def _validate_context_config(draft: _Draft, config: dict[str, Any]) -> None:
