@@ -110,7 +110,8 @@ _CUES: dict[str, re.Pattern[str]] = {
         ),
         "cancel": (
             r"\bcancel\b|\babort\b|\bkill\b|\bterminate\b|"
-            r"(?<!trailing )(?<!%)(?<!% )\bstop\b(?!\s*-?\s*loss)|\bhalt\b|취소(?!된|한|됐)|중단|중지|멈춰|멈추|그만"
+            r"(?<!trailing )(?<!%)(?<!% )\bstop\b(?!\s*-?\s*loss)|\bhalt\b|"
+            r"취소(?!된|한|됐)|중단|중지|멈춰|멈추|그만"
         ),
         "cache": (
             r"\bcache[ds]?\b|캐시|\b(?:which|what)\s+(?:symbols|tickers|stocks)\b|\bavailable\s+(?:symbols|tickers)\b|"
