@@ -122,6 +122,13 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"\bchart\b|\bcloses?\b|\bclosing\b|\btrading\s+at\b|\bworth\b|\bohlc\b|시세|가격|주가|데이터|차트|종가|시가|"
             r"캔들|(?<![가-힣])봉(?![가-힣])|\d\s*봉"
         ),
+        # a question about a concept ("what is a golden cross?", "RSI가 뭐야?"): explained by help, not run
+        "explain": (
+            r"^(?!.*(?:status|results?|prices?|close|cache|back-?tests?|strategies|결과|상태|가격|주가|시세|백테스트|목록))"
+            r"(?:.*\bexplain\b|.*\bhow\s+does\b.*\bwork|.*\bwhat\s+does\b.*\bmean\b|"
+            r"\s*what(?:'s|\s+is|\s+are)\s+(?:a\s+|an\s+)?(?:[\w&/-]+\s*){1,3}\?\s*$|"
+            r".*(?:이|가|란|은|는)\s*(?:뭐야|뭔가요|무엇인가요|뭐지)\??\s*$|.*설명해|.*어떻게\s*작동)"
+        ),
         "help": (
             r"\bstrategy\s+types\b|\b(?:which|what)\s+(?:kinds?\s+of\s+)?strategies\s+(?:are|do\s+you)\s+"
             r"(?:supported|available|offer|support)|\bsupported\s+strategies\b|지원(?:하는|되는)\s*전략|"
@@ -148,6 +155,7 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"\bnews\b|\bbuy\s+me\b|\bsell\s+my\b|날씨|농담|주문해|예측|뉴스|실거래|사\s*줘|팔아\s*줘"
         ),
         "singular": (
+            r"\b(?:my|the)\s+(?:single\s+)?(?:best|worst|top)\s+(?:back-?test|run|one|result)\b(?!s)|"
             r"\bwhich\s+(?:one\s+)?(?:was|is|did|had|has|performed|run|backtest)\b|\bthe\s+best\s+(?:one|"
             r"backtest|run)\b|\bbest\s+one\b|(?:제일|가장)\s*\S+\s*(?:거|건|것|백테스트)|뭐였|어느\s*거"
         ),
@@ -157,6 +165,7 @@ _CUES: dict[str, re.Pattern[str]] = {
 # intent -> feature -> weight (features: cues above, recognised slots, context)
 _WEIGHTS: dict[str, dict[str, float]] = {
     "run_backtest": {
+        "explain": -4,
         "strategy": 3,
         "params": 1,
         "settings": 2,
@@ -259,6 +268,7 @@ _WEIGHTS: dict[str, dict[str, float]] = {
         "focus": -1,
     },
     "create_strategy": {
+        "explain": -4,
         "create": 3,
         "strategy_word": 1,
         "strategy": 1.5,
@@ -298,7 +308,7 @@ _WEIGHTS: dict[str, dict[str, float]] = {
         "strategy_id_one": -2,
         "result": -1,
     },
-    "help": {"help": 3, "unsupported": 4, "base": 0.5},
+    "help": {"help": 3, "unsupported": 4, "explain": 5, "base": 0.5},
 }
 
 
