@@ -907,7 +907,8 @@ def _build_compare(reading: Reading, context: dict[str, Any], features: dict[str
     ids = list(reading.strategy_ids)
     if len(ids) < 2 and len(reading.generic_ids) >= 2:
         ids = list(dict.fromkeys([*ids, *reading.generic_ids]))
-    if len(ids) < 2:
+    configs_named = reading.strategy is not None and not reading.strategy.from_context
+    if len(ids) < 2 and not configs_named:  # "compare sma 10/50 with rsi 14 30/70": names, not ids 14, 30
         bare = [n for n in reading.unclaimed if n.integral and n.unit in ("", "번") and n.value > 0]
         if len(bare) >= 2 or (ids and bare):
             ids = list(dict.fromkeys([*ids, *(str(int(n.value)) for n in bare)]))
