@@ -260,7 +260,7 @@ class Reading:
 _GAP_LABEL_FIRST = re.compile(
     r"^(?:\s|=|:|\(|\bof\b|\bis\b|\bat\b|\bto\b|\bas\b|\babout\b|\baround\b|\bset\s+to\b|\bwith\b|\bperiod\b|"
     r"\bline\b|\blevel\b|\blevels\b|\bvalue\b|\bthreshold\b|\bequal\s+to\b|을|를|은|는|이|가|로|으로|값|값은|값을|"
-    r"이고|는\s*)*$",
+    r"이고|는\s*|건당|매매당|거래당|회당|\bper\s+(?:trade|order)\b)*$",
     re.I,
 )
 _GAP_NUMBER_FIRST = re.compile(
@@ -844,6 +844,8 @@ def _read_labelled(reading: Reading) -> None:
         reading.claims.claim(label.start, label.end, "label")
         reading.claims.claim(num.start, num.end, "label")
         if kind == "setting":
+            if target == "commission" and (num.currency or num.unit in ("dollar", "원")):
+                target = "commission_fixed"  # "$1 commission per trade" is cash per order, not a fraction
             value = _setting_value(target, num, reading)
             if value is not None:
                 reading.settings[target] = value
