@@ -117,6 +117,25 @@ def test_a_number_answers_a_parameter_or_id_question() -> None:
     assert p("12", ids).args == {"backtest_id": "12"} and p("12", ids).missing == []
 
 
+def test_two_numbers_or_labels_answer_a_question_about_two_parameters() -> None:
+    args = {"symbol": "MSFT", "strategy_config": {"config_type": "ema_crossover"}}
+    missing = ["strategy_config.fast", "strategy_config.slow"]
+    context = {"pending": {"intent": "run_backtest", "args": args, "missing": missing}}
+    for reply in ("15/45", "fast 15 slow 45", "빠른선 15 느린선 45"):
+        result = p(reply, context)
+        assert result.intent == "run_backtest" and result.missing == [], reply
+        assert result.args["strategy_config"] == {"config_type": "ema_crossover", "fast": 15, "slow": 45}
+    # a reply that breaks the rule again is asked again, never run
+    again = p("45/15", context)
+    assert again.missing == missing and "fast" not in again.args["strategy_config"]
+
+
+def test_a_reversed_period_asks_for_both_dates() -> None:
+    result = p("buy and hold nvda from 2023 to 2017")
+    assert result.missing == ["start", "end"] and "start" not in result.args and "end" not in result.args
+    assert "after the start" in result.problems[0].message_en
+
+
 # ---- follow-ups ------------------------------------------------------------------------------------------
 def test_follow_ups_use_the_last_run_only() -> None:
     first = p("sma 10/50 on AAPL 2018-2022 commission 0.2%")

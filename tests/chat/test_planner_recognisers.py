@@ -138,6 +138,39 @@ def test_invalid_parameters_are_issues_validated_by_the_model(text: str, field: 
     assert (field, "invalid", value) in issues
 
 
+@pytest.mark.parametrize(
+    ("text", "fields"),
+    [
+        ("ema 40/10", ["fast", "slow"]),  # slow > fast: either may be the slip
+        ("sma fast 60", ["fast", "slow"]),  # 60 is above the default slow (30)
+        ("rsi oversold 75 overbought 25", ["oversold", "overbought"]),
+        ("momentum buy threshold -1% sell threshold 2%", ["buy_threshold", "sell_threshold"]),
+        ("breakout lookback -20", ["lookback"]),
+        ("rsi period 0 30/70", ["rsi_period"]),
+    ],
+)
+def test_an_invalid_value_is_left_out_and_a_conflict_asks_about_both_fields(
+    text: str, fields: list[str]
+) -> None:
+    found = reading(text)
+    assert found.strategy is not None
+    assert [i.field for i in found.issues] == [f"strategy_config.{name}" for name in fields]
+    assert not set(fields) & set(found.strategy.config)  # nothing invalid is passed on
+
+
+@pytest.mark.parametrize("text", ["sma crossover on jpm 35", "ema 20", "EMA 크로스 35", "macd 12"])
+def test_one_number_for_a_pair_of_periods_asks_for_both(text: str) -> None:
+    found = reading(text)
+    assert found.strategy is not None and "fast" not in found.strategy.config
+    assert [(i.field, i.kind) for i in found.issues] == [
+        ("strategy_config.fast", "ambiguous"),
+        ("strategy_config.slow", "ambiguous"),
+    ]
+    assert found.unclaimed == []
+    # one number per mention, or a labelled second one, is still read
+    assert reading("sma 20 with slow 50").strategy.config == {"fast": 20, "slow": 50}  # type: ignore[union-attr]
+
+
 def test_extra_numbers_are_unclaimed_not_dropped() -> None:
     assert [n.text for n in reading("rsi 14 30/70/90 on AAPL").unclaimed] == ["90"]
     assert [n.text for n in reading("ema 12/26 with 9").unclaimed] == ["9"]  # EMA has no signal

@@ -84,6 +84,8 @@ class ChatLexicon:
     - ``fraction_fields``: fields holding fractions, so "2%" -> 0.02 and a bare 2 -> 0.02.
     - ``symmetric``: label -> (field, negated field) set together ("threshold 5%" -> +0.05 / -0.05).
     - ``weak_names``: names that count only when no other strategy is named ("mean reversion").
+    - ``together``: fields stated as a pair; one bare number for them is ambiguous and asked about
+      (SMA "25": the fast or the slow period?).
     """
 
     label: str
@@ -94,6 +96,7 @@ class ChatLexicon:
     fraction_fields: tuple[str, ...] = ()
     symmetric: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     weak_names: tuple[str, ...] = ()
+    together: tuple[str, ...] = ()
 
 
 # Labels shared by the moving-average crossovers (SMA, EMA) and MACD.

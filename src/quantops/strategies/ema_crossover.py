@@ -25,5 +25,6 @@ CHAT = ChatLexicon(
         "exponential moving average", "지수 이동 평균선", "지수 이동 평균", "지수 이평",
     ),
     params={"fast": FAST_LABELS, "slow": SLOW_LABELS},
+    together=("fast", "slow"),
 )  # fmt: skip
 SPEC = moving_average_crossover_spec("ema_crossover", EmaCrossoverConfig, ema, "EMA", CHAT)

@@ -59,5 +59,6 @@ SPEC = StrategySpec(
             "slow": SLOW_LABELS,
             "signal": ("signal line", "signal period", "시그널", "신호선", "신호"),
         },
+        together=("fast", "slow"),
     ),
 )

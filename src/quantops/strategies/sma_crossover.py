@@ -26,6 +26,7 @@ CHAT = ChatLexicon(
         "단순 이동평균", "이동 평균선", "이동 평균", "이평선", "이평",
     ),
     params={"fast": FAST_LABELS, "slow": SLOW_LABELS},
+    together=("fast", "slow"),
     # "fast MA 20, slow MA 100": moving-average labels alone mean a simple moving-average crossover
     weak_names=("fast ma", "slow ma", "short ma", "long ma", "ma"),
     presets={

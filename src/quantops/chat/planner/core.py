@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from quantops.chat.planner import lexicon as lx
-from quantops.chat.planner.reading import Issue, Reading, read
+from quantops.chat.planner.reading import Issue, Reading, _param_value, conflicts, read
 from quantops.language import Language, detect_language
 
 INTENTS: tuple[str, ...] = (
@@ -471,6 +471,13 @@ def _problem(issue: Issue) -> PlanProblem:
 
 # ---- planning --------------------------------------------------------------------------------------------
 def _context_strategy_type(context: dict[str, Any]) -> str | None:
+    """The strategy type labels refer to without a name: a pending request's ("fast 20 slow 50" answering
+    "which fast and slow?"), else the last run's ("now with slow 100")."""
+    pending = context.get("pending") if isinstance(context.get("pending"), dict) else {}
+    pending_args = pending.get("args") or {}
+    config = pending_args.get("strategy_config") or pending_args.get("config")
+    if isinstance(config, dict) and config.get("config_type") in lx.STRATEGIES:
+        return str(config["config_type"])
     config = (context.get("last_run") or {}).get("strategy_config") or context.get("last_strategy_config")
     if isinstance(config, dict) and config.get("config_type") in lx.STRATEGIES:
         return str(config["config_type"])
@@ -550,16 +557,13 @@ def _finish(draft: _Draft, reading: Reading, language: Language) -> Plan:
 
 def _period_into(draft: _Draft, reading: Reading, context: dict[str, Any], *, follow_up: bool) -> None:
     period = reading.period
+    rule = (
+        ("the end must come after the start", "종료일은 시작일보다 뒤여야 해요")
+        if period.reversed
+        else ("a date between 1900 and today", "1900년부터 오늘 사이의 날짜")
+    )
     for name, kind, value in period.problems:
-        draft.issues.append(
-            Issue(
-                "start" if name == "date" else name,
-                kind,
-                value,
-                "a date between 1900 and today",
-                "1900년부터 오늘 사이의 날짜",
-            )
-        )
+        draft.issues.append(Issue("start" if name == "date" else name, kind, value, *rule))
     if period.start is not None or period.end is not None:
         if period.start is not None:
             draft.args["start"] = period.start.isoformat()
@@ -731,7 +735,7 @@ _UNSUPPORTED_SETTINGS = re.compile(
 )
 
 
-def _validate_context_config(draft: _Draft, config: dict[str, Any]) -> None:
+def _validate_context_config(draft: _Draft, config: dict[str, Any], head: str = "strategy_config") -> None:
     from pydantic import ValidationError
 
     words = lx.STRATEGIES.get(config.get("config_type", ""))
@@ -740,11 +744,10 @@ def _validate_context_config(draft: _Draft, config: dict[str, Any]) -> None:
     try:
         words.model.model_validate(config)
     except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            name = str(error["loc"][0]) if error["loc"] else "config"
-            draft.issues.append(
-                Issue(f"strategy_config.{name}", "invalid", str(config.get(name)), error["msg"])
-            )
+        for name, message in conflicts(words, exc):
+            typed = draft.stated.get(f"{head}.{name}", str(config.get(name)))
+            config.pop(name, None)
+            draft.issues.append(Issue(f"{head}.{name}", "invalid", typed, message))
 
 
 def _validate_settings(draft: _Draft, settings: dict[str, Any]) -> None:
@@ -1067,6 +1070,16 @@ def _answer_pending(
     filled: dict[str, Any] = {}
     stated: dict[str, str] = dict(pending.get("stated") or {})
     used = [str(pending.get("key", "pending"))]
+    # "20/50" answering "fast and slow?": bare numbers fill the asked parameters in the order asked
+    asked = [
+        slot
+        for slot in missing
+        if slot.partition(".")[0] in ("strategy_config", "config")
+        and slot.partition(".")[2]
+        and not (reading.strategy and slot.partition(".")[2] in reading.strategy.config)
+    ]
+    bare = [n for n in reading.unclaimed if n.unit in ("", "day", "bar", "%", "x") and not n.currency]
+    positional = dict(zip(asked, bare, strict=True)) if asked and len(bare) == len(asked) else {}
     for slot in missing:
         head, _, sub = slot.partition(".")
         if slot == "symbol" and reading.symbols:
@@ -1080,15 +1093,15 @@ def _answer_pending(
         ):
             filled[head] = {"config_type": reading.strategy.config_type, **reading.strategy.config}
         elif head in ("strategy_config", "config") and sub:
-            config = dict(args.get(head) or {})
+            config = dict(filled.get(head) or args.get(head) or {})
             value = reading.strategy.config.get(sub) if reading.strategy else None
-            if value is None and len(reading.unclaimed) == 1:
-                num = reading.unclaimed.pop()
-                words = lx.STRATEGIES.get(config.get("config_type", ""))
-                if words is not None and sub in words.fields:
-                    from quantops.chat.planner.reading import _param_value
-
-                    value = _param_value(words, sub, num, reading)
+            words = lx.STRATEGIES.get(config.get("config_type", ""))
+            if value is not None:
+                stated[slot] = reading.strategy.stated.get(sub, "") if reading.strategy else ""
+            elif slot in positional and words is not None and sub in words.fields:
+                num = positional[slot]
+                reading.unclaimed.remove(num)
+                value = _param_value(words, sub, num, reading)
                 stated[slot] = num.text
             if value is not None:
                 config[sub] = value
@@ -1157,6 +1170,14 @@ def _answer_pending(
         stated.update({f"settings.{k}": v for k, v in reading.settings_stated.items()})
     remaining = [slot for slot in missing if not _slot_filled(slot, args, filled)]
     problems = [_problem(Issue(slot, "missing")) for slot in remaining]
+    for head in ("strategy_config", "config"):
+        if head in filled and isinstance(args.get(head), dict):
+            check = _Draft(intent, stated=stated)
+            _validate_context_config(check, args[head], head)  # "30/20" is still no fast/slow pair
+            for issue in check.issues:
+                if issue.field not in remaining:
+                    remaining.append(issue.field)
+                    problems.append(_problem(issue))
     for num in reading.unclaimed:
         remaining.append("strategy_config" if intent == "run_backtest" else "args")
         problems.append(_problem(Issue(remaining[-1], "unclaimed", num.text)))

@@ -93,6 +93,7 @@ class Period:
     problems: list[tuple[str, str, str | None]] = field(default_factory=list)  # (field, kind, value)
     refers_back: bool = False  # "same period", "같은 기간"
     relative_days: int | None = None  # "last 10 days" (market data may read it as a bar count)
+    reversed: bool = False  # the end came before the start (both are problems)
 
 
 def month_end(year: int, month: int) -> date:
@@ -493,7 +494,11 @@ def read_period(text: str, today: date, claims: Claims) -> Period:
         else:
             period.problems.append(("start", "ambiguous", mention.text))
     if period.start and period.end and period.start > period.end:
+        # "from 2022 to 2019": either date may be the slip, so both are asked and neither is used
+        period.problems.append(("start", "invalid", period.stated.get("start")))
         period.problems.append(("end", "invalid", period.stated.get("end")))
+        period.start = period.end = None
+        period.reversed = True
     if period.start and period.start > today:
         period.problems.append(("start", "invalid", period.stated.get("start")))
     return period

@@ -940,6 +940,29 @@ def _read_positional(reading: Reading) -> None:
             break  # "EMA 20 and EMA 50 crossover": one number after each mention
     if not groups:
         return
+    together = words.chat.together
+    if (
+        len(groups) == 1
+        and len(groups[0]) == 1
+        and together
+        and not strategy.preset_fields
+        and set(together) <= set(remaining)
+    ):
+        # "sma crossover on amd 25": one period for a pair — the fast or the slow one? ask for both
+        num = groups[0][0]
+        claims.claim(num.start, num.end, "strategy")
+        example = "20/50"
+        for name in together:
+            reading.issues.append(
+                Issue(
+                    f"strategy_config.{name}",
+                    "ambiguous",
+                    num.text,
+                    f"{words.chat.label} takes two periods, {' and '.join(together)}, e.g. {example}",
+                    f"{words.chat.label}은(는) {', '.join(together)} 두 기간이 필요해요 (예: {example})",
+                )
+            )
+        return
     for group in groups:
         left = [name for name in remaining if name not in strategy.stated or name in strategy.preset_fields]
         separators = [low[a.end : b.start].strip() for a, b in itertools.pairwise(group)]
@@ -1001,31 +1024,44 @@ def _read_sizing(reading: Reading) -> None:
 
 
 def _validate_strategy(reading: Reading) -> None:
+    """Validate the stated parameters with the strategy's model. An invalid value is left out of the
+    config and asked about; a rule comparing two fields (slow > fast, oversold < overbought, sell < buy)
+    asks about both, since either may be the one the user got wrong."""
     strategy = reading.strategy
     assert strategy is not None
     words = lx.STRATEGIES[strategy.config_type]
     try:
         words.model.model_validate({"config_type": strategy.config_type, **strategy.config})
     except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            name = str(error["loc"][0]) if error["loc"] else "config"
-            if name not in words.fields:
-                continue
+        for name, message in conflicts(words, exc):
             typed = strategy.stated.get(name)
-            if typed is None:
-                # the rule compares two fields: blame the one the user typed
-                others = [n for n in words.fields if n in strategy.stated]
-                name = others[-1] if others else name
-                typed = strategy.stated.get(name)
+            strategy.config.pop(name, None)
+            if any(issue.field == f"strategy_config.{name}" for issue in reading.issues):
+                continue
             reading.issues.append(
                 Issue(
                     f"strategy_config.{name}",
-                    "invalid",
+                    "invalid" if typed is not None else "missing",
                     typed,
-                    _rule_en(words, name, error["msg"]),
+                    _rule_en(words, name, message),
                     _rule_ko(words, name),
                 )
             )
+
+
+def conflicts(words: lx.StrategyWords, exc: ValidationError) -> list[tuple[str, str]]:
+    """(field, message) for every field a validation error involves, in model order: the field the
+    error is on, and for a cross-field rule the field it is compared with."""
+    involved: dict[str, str] = {}
+    for error in exc.errors(include_url=False):
+        name = str(error["loc"][-1]) if error["loc"] else ""
+        if name not in words.fields:
+            continue
+        other = str((error.get("ctx") or {}).get("other_field", ""))
+        for field_name in (other, name):
+            if field_name in words.fields:
+                involved.setdefault(field_name, error["msg"])
+    return sorted(involved.items(), key=lambda item: words.fields.index(item[0]))
 
 
 def _rule_en(words: lx.StrategyWords, name: str, message: str) -> str:
