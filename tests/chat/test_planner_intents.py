@@ -233,3 +233,13 @@ def test_a_strategy_answers_a_pending_create() -> None:
         "config": {"config_type": "rsi_mean_reversion", "rsi_period": 14, "oversold": 25, "overbought": 75},
         "name": "RSI 14 25/75",
     }
+
+
+def test_context_after_a_run_without_a_period_forgets_the_older_period() -> None:
+    first = context_after(
+        "run_backtest", {"symbol": "AAPL", "strategy_config": SMA, "start": "2018-01-01"}, {"id": "1"}
+    )
+    second = context_after("run_backtest", {"symbol": "MSFT", "strategy_config": SMA}, {"id": "2"})
+    context = {**first, **second}
+    assert context["last_start"] is None and context["last_settings"] is None
+    assert "start" not in p("same period on NVDA", context).args

@@ -1205,11 +1205,11 @@ def context_after(intent: str, args: dict[str, Any], result: dict[str, Any] | No
             for k in ("symbol", "strategy_config", "strategy_id", "start", "end", "settings")
             if args.get(k) is not None
         }
-        for key in ("symbol", "start", "end"):
-            if args.get(key):
-                updates[f"last_{key}"] = args[key]
-        if args.get("settings"):
-            updates["last_settings"] = args["settings"]
+        if args.get("symbol"):
+            updates["last_symbol"] = args["symbol"]
+        # the period and settings of *this* run (None when it had none): never an older turn's
+        updates["last_start"], updates["last_end"] = args.get("start"), args.get("end")
+        updates["last_settings"] = args.get("settings")
         if args.get("strategy_config"):
             updates["last_strategy_config"] = args["strategy_config"]
             updates["last_strategy_id"] = None
