@@ -14,7 +14,8 @@ the CPU goes (per package, then the top functions) and the ChatService CPU per q
 
 A `quantops serve` subprocess (DuckDB in a temp dir, offline planner, no LLM) is started on a free
 loopback port; the clients run in this process (asyncio + httpx / websockets).
-Usage: .venv/bin/python bench/chat.py [--sessions 50] [--turns 20] [--no-postgres] [--profile N]
+Usage: .venv/bin/python bench/chat.py [--sessions 50] [--turns 20] [--no-postgres] [--cpu-only]
+       [--profile N]
 """
 
 from __future__ import annotations
@@ -186,7 +187,7 @@ async def create_sessions(client: httpx.AsyncClient, base: str, key: str, count:
 
 
 async def measure(
-    base: str, key: str, pid: int, sessions: int, turns: int
+    base: str, key: str, pid: int, sessions: int, turns: int, cpu_only: bool = False
 ) -> dict[str, tuple[list[float], float] | float]:
     """All HTTP phases against one server; latency lists with their wall seconds, and CPU figures."""
     out: dict[str, tuple[list[float], float] | float] = {}
@@ -204,6 +205,8 @@ async def measure(
         cpu_before = cpu_seconds(pid)
         health = await health_load(client, base, sessions, turns, paced=False)
         out["cpu_health"] = (cpu_seconds(pid) - cpu_before) * 1000 / len(health)
+        if cpu_only:
+            return out
 
         # Latency: chat sessions and /healthz clients side by side, in the same run.
         for shape, paced in (("paced", True), ("saturated", False)):
@@ -278,7 +281,9 @@ def drop_postgres_database(name: str) -> None:
     asyncio.run(drop())
 
 
-def run_backend(label: str, database_url: str | None, sessions: int, turns: int) -> list[str]:
+def run_backend(
+    label: str, database_url: str | None, sessions: int, turns: int, cpu_only: bool = False
+) -> list[str]:
     rows: list[str] = []
     with tempfile.TemporaryDirectory(prefix="quantops-bench-chat-") as tmp:
         data_dir = Path(tmp)
@@ -287,7 +292,9 @@ def run_backend(label: str, database_url: str | None, sessions: int, turns: int)
         server = start_server(data_dir, port, database_url)
         base = f"http://127.0.0.1:{port}"
         try:
-            results = asyncio.run(measure(base, key, server.pid, sessions, turns))
+            results = asyncio.run(measure(base, key, server.pid, sessions, turns, cpu_only))
+            if cpu_only:
+                return [cpu_line(label, results)]
             ws_first_single: list[float] = []
             ws_done_single: list[float] = []
             for _ in range(20):
@@ -307,11 +314,15 @@ def run_backend(label: str, database_url: str | None, sessions: int, turns: int)
     rows.append(row(f"[{label}] WS done, 1 session", ws_done_single))
     rows.append(row(f"[{label}] WS first chunk, {sessions} at once", ws_first))
     rows.append(row(f"[{label}] WS done, {sessions} at once", ws_done))
-    rows.append(
+    rows.append(cpu_line(label, results))
+    return rows
+
+
+def cpu_line(label: str, results: dict[str, Any]) -> str:
+    return (
         f"<{label} server CPU per offline turn {results['cpu_turn']:.2f} ms "
         f"(target <= 5 ms, no backtest run); per GET /healthz {results['cpu_health']:.2f} ms>"
     )
-    return rows
 
 
 def profile_in_process(turns: int) -> None:
@@ -390,16 +401,17 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--turns", type=int, default=20)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--cpu-only", action="store_true", help="only the CPU phase (a quick A/B)")
     parser.add_argument("--profile", type=int, default=0, help="profile N turns in-process instead")
     args = parser.parse_args()
     if args.profile:
         profile_in_process(args.profile)
         return
-    rows = run_backend("sqlite", None, args.sessions, args.turns)
+    rows = run_backend("sqlite", None, args.sessions, args.turns, args.cpu_only)
     if not args.no_postgres:
         name, url = create_postgres_database()
         try:
-            rows += run_backend("postgres", url, args.sessions, args.turns)
+            rows += run_backend("postgres", url, args.sessions, args.turns, args.cpu_only)
         finally:
             drop_postgres_database(name)
     print(
