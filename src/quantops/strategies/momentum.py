@@ -63,6 +63,7 @@ SPEC = StrategySpec(
                 "entry threshold",
                 "buy above",
                 "매수 임계값",
+                "매수 임계",
                 "매수 기준",
                 "진입 기준",
             ),
@@ -71,6 +72,7 @@ SPEC = StrategySpec(
                 "exit threshold",
                 "sell below",
                 "매도 임계값",
+                "매도 임계",
                 "매도 기준",
                 "청산 기준",
             ),
@@ -81,6 +83,7 @@ SPEC = StrategySpec(
             "thresholds": ("buy_threshold", "sell_threshold"),
             "임계값": ("buy_threshold", "sell_threshold"),
             "임계치": ("buy_threshold", "sell_threshold"),
+            "임계": ("buy_threshold", "sell_threshold"),
         },
     ),
 )

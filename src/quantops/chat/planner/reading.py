@@ -1142,6 +1142,11 @@ def _read_names(reading: Reading) -> None:
                 re.I,
             )
         ]
+        symbols = {hit.typed.lower() for hit in reading.symbols} | {
+            hit.symbol.lower() for hit in reading.symbols
+        }
+        if any(part.lower() in symbols for part in ok):
+            ok = []  # "애플이랑 테슬라 …": symbols, not saved strategies
         if len(ok) >= 2 and len(ok) == len(parts):
             reading.strategy_names = ok[:5]
     quoted = re.search(r"[\"'“‘「]([^\"'”’」]{1,100})[\"'”’」]", text)
