@@ -119,7 +119,12 @@ def test_cli_database_error_is_one_line(make_settings, settings_env_for, databas
         corrupt.write_bytes(b"this is not a database file" * 100)
         broken = f"sqlite+aiosqlite:///{corrupt}"
     env = settings_env_for(make_settings(broken))
-    for command in (["users", "list"], ["db", "upgrade"], ["users", "ensure-default"]):
+    for command in (
+        ["users", "list"],
+        ["db", "upgrade"],
+        ["users", "ensure-default"],
+        ["serve", "--port", "1"],
+    ):
         result = _python(env, "quantops.cli", *command)
         assert result.returncode == 1, (command, result.stdout, result.stderr)
         lines = result.stderr.strip().splitlines()

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import typer
+
+
+async def _check_database(url: str) -> None:
+    """Reachable and migrated, before the server starts (errors reach the CLI's one-line report)."""
+    from quantops.store.db import Database
+
+    db = Database(url)
+    try:
+        await db.ping()
+        revision = await db.current_revision()
+    finally:
+        await db.dispose()
+    if revision is None:
+        typer.echo("error: database: not migrated; run `quantops db upgrade` first", err=True)
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
@@ -20,9 +36,11 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from quantops.api.app import create_app
-        from quantops.config import get_settings
+        from quantops.config import get_settings, require_extras
 
         settings = get_settings()
+        require_extras(settings)  # then the database: one line each, not a startup traceback
+        asyncio.run(_check_database(settings.resolved_database_url))
         uvicorn.run(
             create_app(settings),
             host=host or settings.host,
