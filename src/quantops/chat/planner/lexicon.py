@@ -139,6 +139,15 @@ for _words in STRATEGIES.values():
 STRATEGY_NAMES = alternation(
     [p for w in STRATEGIES.values() for p in (*w.chat.names, *w.chat.presets, *w.chat.weak_names)]
 )
+# Short letter-only names glued to their numbers ("sma10/50", "RSI14"): the reader puts a space between.
+GLUED_NAMES = re.compile(
+    r"(?<![a-z])("
+    + "|".join(
+        sorted({n for w in STRATEGIES.values() for n in w.chat.names if re.fullmatch(r"[a-z]{2,5}", n)})
+    )
+    + r")(?=\d)",
+    re.I,
+)
 PRESETS: dict[str, dict[str, Any]] = {
     squash(phrase): dict(values) for w in STRATEGIES.values() for phrase, values in w.chat.presets.items()
 }

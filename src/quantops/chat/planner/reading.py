@@ -8,6 +8,7 @@ positional strategy numbers, and what is left over is reported (``Reading.unclai
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -253,6 +254,7 @@ class Reading:
     strategy_names: list[str] = field(default_factory=list)
     create_name: str | None = None
     create_description: str | None = None
+    json_strategy: StrategyReading | None = None
     unpaired_labels: list[str] = field(default_factory=list)  # strong labels said without a number
 
 
@@ -494,6 +496,10 @@ def _fuzzy_company(reading: Reading, universe: set[str]) -> list[SymbolHit]:
 
 def _strategy_names(reading: Reading, context_type: str | None) -> None:
     low, claims = reading.low, reading.claims
+    if reading.json_strategy is not None:
+        reading.strategy = reading.json_strategy
+        reading.strategy_types = [reading.json_strategy.config_type]
+        return
     mentions: list[tuple[int, int, str, str, str]] = []  # start, end, type, kind, squashed phrase
     for match in lx.STRATEGY_NAMES.finditer(low):
         start, end = match.span()
@@ -656,11 +662,32 @@ def _param_value(words: lx.StrategyWords, name: str, num: Number, reading: Readi
     return num.as_typed()
 
 
+def _read_json(reading: Reading) -> None:
+    """A config or settings pasted as JSON ('run {"config_type": "sma_crossover", "fast": 5} on AAPL')."""
+    for match in re.finditer(r"\{[^{}]{1,800}\}", reading.text):
+        try:
+            obj = json.loads(match.group(0))
+        except ValueError:
+            continue
+        if not isinstance(obj, dict):
+            continue
+        reading.claims.claim(*match.span(), "json")
+        if obj.get("config_type") in lx.STRATEGIES:
+            config = {k: v for k, v in obj.items() if k != "config_type"}
+            reading.json_strategy = StrategyReading(
+                str(obj["config_type"]), config, {k: json.dumps(v) for k, v in config.items()}, match.span()
+            )
+        elif obj and set(obj) <= set(lx.SETTINGS) | {"size_type", "periods_per_year"}:
+            reading.settings.update(obj)
+            reading.settings_stated.update({k: json.dumps(v) for k, v in obj.items()})
+
+
 def read(text: str, today: date, *, known_symbols: set[str] | None, context_type: str | None) -> Reading:
-    text = normalise(text)
+    text = lx.GLUED_NAMES.sub(r"\1 ", normalise(text))  # "sma10/50" -> "sma 10/50"
     low = text.lower()
     claims = Claims()
     reading = Reading(text, low, claims, [], Period())
+    _read_json(reading)
     # 0. quoted text is a name, never numbers to read ('create strategy sma 10/50 named "sma 10/50 v2"')
     for match in re.finditer(
         r"[\"“‘「]([^\"”’」]{1,100})[\"”’」]|(?<![a-z])'(?!\d{2}\b)([^']{1,100})'(?![a-z])", text
