@@ -213,6 +213,15 @@ def test_labels_of_the_previous_strategy_type() -> None:
         ("fixed fee $1 per trade", {"commission_fixed": 1.0}),
         ("0.1% commission, 5bps slippage", {"commission": 0.001, "slippage_bps": 5.0}),
         ("commission 0.1% slippage 5bps", {"commission": 0.001, "slippage_bps": 5.0}),
+        ("시작 자금 4만5천달러", {"initial_cash": 45000.0}),
+        ("초기 자본 1억 5천만 원", {"initial_cash": 150_000_000.0}),
+        ("자산의 절반씩", {"size": 0.5}),
+        ("putting half the account in", {"size": 0.5}),
+        ("거래당 2000달러", {"size_type": "cash", "size": 2000.0}),
+        ("per trade $2,500", {"size_type": "cash", "size": 2500.0}),
+        ("체결은 종가로", {"fill": "close"}),
+        ("orders filled at the close", {"fill": "close"}),
+        ("allowing shorts", {"direction": "long_short"}),
     ],
 )
 def test_settings(text: str, settings: dict[str, Any]) -> None:
@@ -226,6 +235,20 @@ def test_ambiguous_setting_values_are_asked() -> None:
         ("settings.commission", "ambiguous")
     ]
     assert reading("sma 10/50 with a stop loss").unpaired_labels == ["setting:stop_loss_pct"]
+    # "$3 per trade" with no word for it: a fixed fee, or the cash of each trade?
+    found = reading("sma 10/50 $3 per trade")
+    assert found.settings == {} and [(i.field, i.kind) for i in found.issues] == [
+        ("settings.commission_fixed", "ambiguous")
+    ]
+
+
+@pytest.mark.parametrize(
+    "text", ["momentum 25 thresholds ±3%", "모멘텀 25 임계값 ±3%", "momentum 25 +/-3%", "모멘텀 25일 ±3%로"]
+)
+def test_plus_minus_sets_the_symmetric_thresholds(text: str) -> None:
+    found = reading(text)
+    assert found.strategy is not None and found.unclaimed == [] and found.issues == []
+    assert found.strategy.config == {"momentum_period": 25, "buy_threshold": 0.03, "sell_threshold": -0.03}
 
 
 # ---- ids, counts, metrics, status, names -----------------------------------------------------------------

@@ -351,8 +351,9 @@ _ZERO_COSTS = [
     ),
 ]
 _HALF_EQUITY = re.compile(
-    r"\b(?:half|50%)\s+(?:of\s+)?(?:my|the)?\s*(?:equity|capital|portfolio|account|cash|money)\b|"
-    r"자본의?\s*(?:절반|반)|절반(?:만|씩)?\s*(?:투자|매수|베팅)",
+    r"\b(?:half|50%)\s+(?:of\s+)?(?:my|the|our)?\s*(?:equity|capital|portfolio|account|cash|money|balance)\b|"
+    r"(?:자산|자본|자금|계좌|잔고|시드|예수금)(?:금)?(?:의|을|를)?\s*(?:절반|반(?![가-힣]))|"
+    r"절반(?:만|씩)?\s*(?:투자|매수|베팅|투입|넣)",
     re.I,
 )
 _PERCENT_OF_EQUITY = re.compile(
@@ -361,6 +362,11 @@ _PERCENT_OF_EQUITY = re.compile(
 _MONEY_MULTIPLIERS = ("k", "m", "mm", "million", "thousand", "만", "억", "천만", "백만")
 _PER_TRADE = re.compile(
     r"^\s*(?:per|each|a|every)\s+(?:trade|order|position|entry)|^\s*(?:씩|매매당|거래당|건당|회당)", re.I
+)
+_PER_TRADE_BEFORE = re.compile(
+    r"(?:\bper\s+(?:trade|order|position|entry)|\beach\s+(?:trade|order|position)|\bevery\s+trade|"
+    r"건당|거래당|매매당|회당|주문당|매\s*거래(?:마다)?|거래마다|매매마다|매번)\s*(?:에|은|는)?\s*$",
+    re.I,
 )
 _EQUITY_PERCENT_KO = re.compile(r"(?:자본|자금|자산)(?:의|금의)?\s*$")
 
@@ -727,6 +733,7 @@ def read(text: str, today: date, *, known_symbols: set[str] | None, context_type
             reading.settings[name] = True if value == "true" else value
             reading.settings_stated[name] = match.group(0)
             claims.claim(*match.span(), "setting")
+    _read_half_equity(reading)
     for pattern, name in _ZERO_COSTS:
         for match in pattern.finditer(low):
             if claims.free(*match.span()):
@@ -793,6 +800,7 @@ def read(text: str, today: date, *, known_symbols: set[str] | None, context_type
     reading.numbers = [n for n in numbers(text) if claims.free(n.start, n.end)]
     _read_labelled(reading)
     _read_positional(reading)
+    _read_plus_minus(reading)
     _read_sizing(reading)
     if reading.strategy is not None and not reading.strategy.from_context:
         _validate_strategy(reading)
@@ -904,7 +912,10 @@ def _read_positional(reading: Reading) -> None:
     free = [
         n
         for n in reading.numbers
-        if claims.free(n.start, n.end) and n.unit in ("", "day", "bar", "%", "x") and not n.currency
+        if claims.free(n.start, n.end)
+        and n.unit in ("", "day", "bar", "%", "x")
+        and not n.currency
+        and not n.plus_minus  # "±3%" is a symmetric pair (_read_plus_minus)
     ]
     if not free:
         return
@@ -1007,13 +1018,41 @@ def _read_positional(reading: Reading) -> None:
             strategy.stated[name] = num.text
 
 
-def _read_sizing(reading: Reading) -> None:
-    low, claims = reading.low, reading.claims
-    match = _HALF_EQUITY.search(low)
-    if match and claims.free(*match.span()):
+def _read_plus_minus(reading: Reading) -> None:
+    """ "momentum 30 ±3%": a ± number no label took sets the strategy's symmetric pair (buy +3%, sell -3%)."""
+    strategy = reading.strategy
+    if strategy is None:
+        return
+    words = lx.STRATEGIES[strategy.config_type]
+    pairs = list(dict.fromkeys(words.chat.symmetric.values()))
+    if len(pairs) != 1:
+        return
+    first, second = pairs[0]
+    for num in reading.numbers:
+        if (
+            num.plus_minus
+            and reading.claims.free(num.start, num.end)
+            and not {first, second} & set(strategy.stated)
+        ):
+            value = _param_value(words, first, num, reading)
+            reading.claims.claim(num.start, num.end, "strategy")
+            if value is not None:
+                strategy.config[first], strategy.config[second] = abs(value), -abs(value)
+                strategy.stated[first] = strategy.stated[second] = num.text
+            return
+
+
+def _read_half_equity(reading: Reading) -> None:
+    """ "half my equity"/"자산의 절반": size 0.5 of equity, read before labels take "자산"/"equity"."""
+    match = _HALF_EQUITY.search(reading.low)
+    if match and reading.claims.free(*match.span()):
         reading.settings["size"] = 0.5
         reading.settings_stated["size"] = match.group(0)
-        claims.claim(*match.span(), "setting")
+        reading.claims.claim(*match.span(), "setting")
+
+
+def _read_sizing(reading: Reading) -> None:
+    low, claims = reading.low, reading.claims
     for num in reading.numbers:
         if not claims.free(num.start, num.end):
             continue
@@ -1028,9 +1067,22 @@ def _read_sizing(reading: Reading) -> None:
             reading.settings["size"] = num.value
             reading.settings_stated["size"] = reading.settings_stated["size_type"] = num.text
             claims.claim(num.start, num.end, "setting")
-        elif (
-            num.currency or num.unit in ("dollar", "원", "만", "천만", "백만", "억", "k")
-        ) and _PER_TRADE.match(after):
+        elif (num.currency or num.unit in ("dollar", "원", "만", "천만", "백만", "억", "k")) and (
+            _PER_TRADE.match(after) or _PER_TRADE_BEFORE.search(low[max(0, num.start - 20) : num.start])
+        ):
+            claims.claim(num.start, num.end, "setting")
+            if num.scaled < 100 and num.unit != "원":
+                # "$2 per trade" with no word for it: a fixed fee or the cash put in each trade?
+                reading.issues.append(
+                    Issue(
+                        "settings.commission_fixed",
+                        "ambiguous",
+                        num.text,
+                        "a fixed commission per order, or the cash to put in each trade (position size)?",
+                        "건당 고정 수수료인가요, 거래마다 투입할 금액(포지션 크기)인가요?",
+                    )
+                )
+                continue
             reading.settings["size_type"] = "cash"
             reading.settings["size"] = num.scaled
             reading.settings_stated["size"] = reading.settings_stated["size_type"] = num.text

@@ -49,7 +49,7 @@ _UNIT = (
     r"년|years?|yrs?|개|번째|번|shares?|x|배"
 )
 NUMBER = re.compile(
-    r"(?P<sign>(?<![\w.\-/~])-(?=\d|\.\d))?(?P<cur>\$|₩)?\s?"
+    r"(?P<pm>±\s?|\+\s?/\s?-\s?|\+-\s?)?(?P<sign>(?<![\w.\-/~])-(?=\d|\.\d))?(?P<cur>\$|₩)?\s?"
     r"(?P<num>(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])\d+(?:\.\d+)?|(?<![\w.])\.\d+)"
     r"(?:(?:\s?|-(?=[a-z]))(?P<unit>" + _UNIT + r"))?(?![a-z0-9])",
     re.I,
@@ -68,6 +68,14 @@ _MULTIPLIERS = {
 }
 
 
+# "2만5천달러", "1억 2천만 원": a Korean amount in several parts (one Number, in units of its first part)
+_KO_COMPOUND = re.compile(
+    r"(?<![\d.,])(\d+(?:\.\d+)?)\s?(억|천만|백만|만|천)((?:\s?\d+(?:\.\d+)?\s?(?:천만|백만|만|천|백))+)"
+)
+_KO_PART = re.compile(r"(\d+(?:\.\d+)?)\s?(천만|백만|만|천|백)")
+_KO_PLACE = {"억": 1e8, "천만": 1e7, "백만": 1e6, "만": 1e4, "천": 1e3, "백": 1e2}
+
+
 @dataclass(slots=True)
 class Number:
     start: int
@@ -79,6 +87,7 @@ class Number:
     )
     integral: bool  # typed without a decimal point
     currency: bool
+    plus_minus: bool = False  # "±3%": the same size both ways (symmetric thresholds)
 
     @property
     def scaled(self) -> float:
@@ -129,9 +138,38 @@ def _unit_name(raw: str | None) -> str:
     return table.get(unit, unit)
 
 
+def _korean_amounts(text: str) -> list[Number]:
+    found = []
+    for match in _KO_COMPOUND.finditer(text):
+        first = _KO_PLACE[match.group(2)]
+        total = float(match.group(1)) * first
+        for part in _KO_PART.finditer(match.group(3)):
+            total += float(part.group(1)) * _KO_PLACE[part.group(2)]
+        end = match.end()
+        tail = _MONEY_AFTER.match(text, end)
+        if tail:
+            end = tail.end()
+        # in units of its first part ("2.5만"), so ``scaled`` is the amount
+        found.append(
+            Number(
+                match.start(),
+                end,
+                total / first,
+                text[match.start() : end],
+                match.group(2),
+                False,
+                bool(tail),
+            )
+        )
+    return found
+
+
 def numbers(text: str) -> list[Number]:
-    found: list[Number] = []
+    found: list[Number] = _korean_amounts(text)
+    compound = [(n.start, n.end) for n in found]
     for match in NUMBER.finditer(text):
+        if any(a < match.end() and match.start() < b for a, b in compound):
+            continue
         raw = match.group("num").replace(",", "")
         value = float(raw)
         if match.group("sign"):
@@ -140,14 +178,27 @@ def numbers(text: str) -> list[Number]:
         start = match.start("sign") if match.group("sign") else match.start("num")
         if match.group("cur"):
             start = match.start("cur")
+        if match.group("pm"):
+            start = match.start("pm")
         end = match.end()
         raw_unit = (match.group("unit") or "").lower()
         money = bool(match.group("cur")) or bool(re.search(r"원|달러|불|dollar|usd", raw_unit))
         tail = _MONEY_AFTER.match(text, end) if unit in _MULTIPLIERS else None
         if tail:  # "1 million dollars", "5천만 원"
             end, money = tail.end(), True
-        found.append(Number(start, end, value, text[start:end].strip(), unit, "." not in raw, money))
-    return found
+        found.append(
+            Number(
+                start,
+                end,
+                value,
+                text[start:end].strip(),
+                unit,
+                "." not in raw,
+                money,
+                bool(match.group("pm")),
+            )
+        )
+    return sorted(found, key=lambda n: n.start)
 
 
 _MONEY_AFTER = re.compile(r"\s*(?:dollars?|usd|bucks|won|달러|원|불)(?![a-z])", re.I)
