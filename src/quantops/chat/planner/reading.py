@@ -480,6 +480,13 @@ _LOWER_STOP = {
 _FUZZY_TARGETS: dict[str, str] = {
     name: sym for sym, names in lx.COMPANY_NAMES.items() for name in names if re.fullmatch(r"[a-z]{5,}", name)
 }
+_FUZZY_TARGETS_KO: dict[str, str] = {
+    name: sym
+    for sym, names in lx.COMPANY_NAMES.items()
+    for name in names
+    if re.fullmatch(r"[가-힣]{4,}", name)
+}
+_PARTICLE = re.compile(r"(?:에서|으로|에|로|의|는|은|를|을|이|가|도|랑|이랑|와|과)$")
 
 
 def _fuzzy_company(reading: Reading, universe: set[str]) -> list[SymbolHit]:
@@ -497,6 +504,16 @@ def _fuzzy_company(reading: Reading, universe: set[str]) -> list[SymbolHit]:
         if best is not None and best[1] in {s.upper() for s in universe} | set(lx.DEMO_SYMBOLS):
             reading.claims.claim(*match.span(1), "symbol")
             return [SymbolHit(best[1], word, *match.span(1), "fuzzy")]
+    # Korean names of 4+ syllables: "엔비디야", "넷플릭수로" (one syllable off, particles stripped; 3-syllable
+    # names are left out: "아마도" is not Amazon)
+    for match in re.finditer(r"[가-힣]{3,8}", reading.low):
+        word = _PARTICLE.sub("", match.group(0))
+        if len(word) < 3 or not reading.claims.free(*match.span()):
+            continue
+        for name, symbol in _FUZZY_TARGETS_KO.items():
+            if len(name) == len(word) and DamerauLevenshtein.distance(word, name, score_cutoff=1) <= 1:
+                reading.claims.claim(match.start(), match.start() + len(word), "symbol")
+                return [SymbolHit(symbol, word, match.start(), match.start() + len(word), "fuzzy")]
     return []
 
 
