@@ -243,3 +243,27 @@ def test_context_after_a_run_without_a_period_forgets_the_older_period() -> None
     context = {**first, **second}
     assert context["last_start"] is None and context["last_settings"] is None
     assert "start" not in p("same period on NVDA", context).args
+
+
+@pytest.mark.parametrize(
+    ("first", "reply", "expected"),
+    [
+        ("sma 10/50 on AAPL commission 0.1", "0.1%", {"settings": {"commission": 0.001}}),
+        ("sma 10/50 on AAPL from 1600 to 1700", "2016 to 2017", {"start": "2016-01-01", "end": "2017-12-31"}),
+        ("show backtest zzz", "3f2a9c1e", {"backtest_id": "3f2a9c1e"}),
+        ("rsi on AAPL with a stop loss", "3%", {"settings": {"stop_loss_pct": 3.0}}),
+        ("buy and hold", "테슬라", {"symbol": "TSLA"}),
+        ("compare strategies by sharpe", "3 and 5", {"strategy_ids": ["3", "5"]}),
+        ("sma 10/50 on AAPL and MSFT", "MSFT", {"symbol": "MSFT"}),
+        ("backtest sma 10/50 on IBM", "AAPL", {"symbol": "AAPL"}),
+    ],
+)
+def test_the_question_of_a_plan_is_answered_by_the_next_turn(
+    first: str, reply: str, expected: dict[str, Any]
+) -> None:
+    asked = p(first)
+    assert asked.missing
+    context = {"pending": {"intent": asked.intent, "args": asked.args, "missing": asked.missing}}
+    answered = p(reply, context)
+    assert answered.intent == asked.intent and answered.missing == []
+    assert {key: answered.args.get(key) for key in expected} == expected
