@@ -231,6 +231,7 @@ _WEIGHTS: dict[str, dict[str, float]] = {
     },
     "list_backtests": {
         "backtests_plural": 3,
+        "symbol_results": 3,
         "last_one_list": 2.5,
         "status": 2,
         "limit": 1,
@@ -253,6 +254,7 @@ _WEIGHTS: dict[str, dict[str, float]] = {
     },
     "list_strategies": {
         "strategies_plural": 3,
+        "show_strategy": 4,
         "strategy_word": 1,
         "list": 1.5,
         "strategy": -3,
@@ -373,6 +375,16 @@ def _features(reading: Reading, context: dict[str, Any]) -> dict[str, float]:
     if has_last_run and (follows or (strategy is not None and strategy.from_context and strategy.config)):
         f["again_ctx"] = 1
     has_backtest = context.get("last_backtest_id") is not None or bool(context.get("last_list_ids"))
+    ids_named = reading.backtest_ids or reading.hex_ids or reading.generic_ids or reading.invalid_backtest_id
+    if reading.symbols and "result" in cues and "backtest_word" in cues and not ids_named:
+        f["symbol_results"] = 1  # "AAPL backtest results": that symbol's backtests
+    if (
+        "show" in cues
+        and "strategy_word" in cues
+        and not {"run", "create", "compare"} & cues
+        and not strategy
+    ):
+        f["show_strategy"] = 1  # "show strategy 5": the saved strategies (there is no single-strategy tool)
     if "last_one" in cues:
         f["last_one_ctx" if has_backtest else "last_one_list"] = 1
     if has_backtest and ("reference" in cues or "result" in cues):
