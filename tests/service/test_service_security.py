@@ -20,6 +20,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from quantops.api.middleware import RedactApiKeys
+from quantops.chat.tools import ToolContext
+from quantops.services.errors import ValidationFailed
 
 SMA = {"config_type": "sma_crossover", "fast": 10, "slow": 20}
 
@@ -683,3 +685,32 @@ async def test_contract_edges(api) -> None:
     params = {p["name"]: p["schema"] for p in bars["parameters"]}
     assert "pattern" in params["symbol"] and "1900" not in str(params["symbol"])
     assert "pattern" in str(params["start"])
+
+
+async def test_chat_core_never_sends_nul_to_the_database(full_api) -> None:
+    """Adapters other than the API (CLI, a future Slack) call the chat service directly; a NUL in the
+    question or in planned tool arguments must not reach PostgreSQL (it was a DBAPIError)."""
+    chat, users = full_api.container.chat, full_api.container.users
+    alice = await users.authenticate(full_api.keys["alice"])
+    session = await chat.create_session(alice)
+    with pytest.raises(ValidationFailed) as refused:
+        await chat.chat(alice, session.session_id, f"create strategy sma 10/20 named evil{NUL}name", [])
+    assert refused.value.field == "question" and "NUL" in refused.value.message
+    # Tool arguments (as the planner or an LLM gives them) with NUL: refused naming the argument.
+    outcome = await chat.registry.call(
+        "create_strategy",
+        {"name": f"evil{NUL}", "config": SMA},
+        ToolContext(user=alice, container=full_api.container),
+        frozenset({"create_strategy"}),
+    )
+    assert not outcome.ok and outcome.status_code == 422 and "name" in (outcome.error or "")
+    assert NUL not in json.dumps(outcome.args)
+    # Text the server did not receive from the caller (LLM output) is stored without NUL.
+    turns = [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": f"a{NUL}b", "meta": {NUL: NUL}},
+    ]
+    await chat.repo.record_turns(alice.id, session.session_id, turns, title=f"t{NUL}")
+    stored = await chat.get_session(alice, session.session_id)
+    assert [m.content for m in stored.conversation_history][-1] == "a\ufffdb"
+    assert await full_api.container.strategies.list(alice) == []

@@ -42,6 +42,7 @@ from quantops.common import utcnow
 from quantops.config import Settings
 from quantops.language import Language, detect_language
 from quantops.services.errors import NotFoundError, ServiceError, ValidationFailed
+from quantops.services.inputs import NUL, NUL_ERROR_TYPE, NUL_MESSAGE
 from quantops.services.policy import effective_roles
 from quantops.services.schemas import UserContext
 
@@ -343,6 +344,8 @@ class ChatService:
             question = question.strip()
             if not question or len(question) > 5000:
                 raise ValidationFailed("question", "length", "question must be 1-5000 characters")
+            if NUL in question:  # as at the API edge, for every adapter (PostgreSQL cannot store it)
+                raise ValidationFailed("question", NUL_ERROR_TYPE, f"question {NUL_MESSAGE}")
             lock = self._locks.setdefault(session_id, asyncio.Lock())
             async with lock:  # turns of one session are sequential (seq numbers, context updates)
                 state = await self._state(user, session_id)

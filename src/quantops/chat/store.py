@@ -21,6 +21,7 @@ from tenacity import (
 
 from quantops.common import utcnow
 from quantops.services.errors import NotFoundError
+from quantops.services.inputs import without_nul
 from quantops.store.models import ChatSession, ChatTurn
 from quantops.store.repositories import ChatRepository
 
@@ -77,7 +78,9 @@ class ChatStore(ChatRepository):
         ):
             with attempt:
                 hint = last_seq_hint if attempt.retry_state.attempt_number == 1 else None
-                return await self._record_turns(owner_id, session_id, turns, hint, **session_values)
+                # LLM output may contain NUL, which PostgreSQL cannot store: replaced, on both databases.
+                clean_turns, clean_values = without_nul(turns), without_nul(session_values)
+                return await self._record_turns(owner_id, session_id, clean_turns, hint, **clean_values)
         raise AssertionError("unreachable")
 
     async def _record_turns(

@@ -29,6 +29,7 @@ from quantops.services.errors import (
     ValidationFailed,
     validation_summary,
 )
+from quantops.services.inputs import NUL_MESSAGE, nul_locations, without_nul
 from quantops.services.market_data import as_service_error
 from quantops.services.policy import allowed_actions
 from quantops.services.schemas import ROLES, BacktestCreate, MarketDate, StrategyCreate, Symbol, UserContext
@@ -237,6 +238,10 @@ class ToolRegistry:
             return ToolOutcome(
                 name, raw_args, ok=False, denied=True, error="not allowed for your roles", status_code=403
             )
+        if found := nul_locations(raw_args):
+            where = ".".join(str(part) for part in found[0]) or "arguments"
+            error = f"{where}: {NUL_MESSAGE}"
+            return ToolOutcome(name, without_nul(raw_args), ok=False, error=error, status_code=422)
         try:
             args = tool.args_model.model_validate(raw_args)
         except ValidationError as exc:

@@ -34,6 +34,18 @@ def nul_locations(value: Any, loc: tuple[str | int, ...] = ()) -> list[tuple[str
     return found
 
 
+def without_nul(value: Any) -> Any:
+    """`value` with every NUL (in strings and keys) replaced by U+FFFD — for text the server did not
+    receive from a caller (LLM output) on its way to the database. Unchanged objects are returned as is."""
+    if isinstance(value, str):
+        return value.replace(NUL, "\ufffd") if NUL in value else value
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()} if nul_locations(value) else value
+    if isinstance(value, list | tuple):
+        return type(value)(without_nul(v) for v in value) if nul_locations(value) else value
+    return value
+
+
 def reject_nul(value: str) -> str:
     if NUL in value:
         raise ValueError(NUL_MESSAGE)
