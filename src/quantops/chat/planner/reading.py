@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -262,11 +263,18 @@ class Reading:
 _GAP_LABEL_FIRST = re.compile(
     r"^(?:\s|=|:|\(|\bof\b|\bis\b|\bat\b|\bto\b|\bas\b|\babout\b|\baround\b|\bset\s+to\b|\bwith\b|\bperiod\b|"
     r"\bline\b|\blevel\b|\blevels\b|\bvalue\b|\bthreshold\b|\bequal\s+to\b|을|를|은|는|이|가|로|으로|값|값은|값을|"
-    r"이고|는\s*|건당|매매당|거래당|회당|\bper\s+(?:trade|order)\b)*$",
+    r"이고|는\s*|건당|매매당|거래당|회당|\bper\s+(?:trade|order)\b|"
+    # "buy when roc > 5%", "sell when it drops below -3%"
+    r">=?|<=?|\b(?:roc|rsi|momentum|it|price|the)\b|\b(?:rises?|drops?|falls?|goes|gets|crosses|climbs|"
+    r"exceeds?|hits?|reaches|moves)\b|\b(?:above|below|over|under|past|beyond|back)\b)*$",
     re.I,
 )
 _GAP_NUMBER_FIRST = re.compile(
-    r"^(?:\s|-|\bday\b|\bdays\b|\bbar\b|\bbars\b|\bperiod\b|짜리|의|\bof\b|\bfor\b)*$", re.I
+    r"^(?:\s|-|\bday\b|\bdays\b|\bbar\b|\bbars\b|\bperiod\b|짜리|의|\bof\b|\bfor\b|"
+    # "ROC 4% 넘으면 매수", "-2% 아래로 떨어지면 매도"
+    r"넘으면|넘을\s*때|넘어가면|이상이면|이상일\s*때|이상|이하이면|이하면|이하일\s*때|이하|아래로|밑으로|"
+    r"떨어지면|빠지면|오르면|올라가면|되면|일\s*때|에서|에|면|로|으로)*$",
+    re.I,
 )
 
 
@@ -279,9 +287,13 @@ class Label:
     weak: bool
 
 
-def _pair(text: str, labels: list[Label], nums: list[Number]) -> dict[int, Number]:
+def _pair(
+    text: str, labels: list[Label], nums: list[Number], fits: Callable[[Label, Number], bool] | None = None
+) -> dict[int, Number]:
     """Pair labels with numbers (label index -> number): all label-first or all number-first, whichever
-    pairs more ("fast 10 slow 50" vs "bollinger 2 std 30 period"), then the rest the other way."""
+    pairs more numbers that fit their labels, then more numbers ("fast 10 slow 50" vs "bollinger 2 std 30
+    period"; "20 period 2.5 std, initial cash 10000" is number-first: "period 2.5" is no whole period),
+    then the rest the other way."""
 
     def candidates(label_first: bool) -> dict[int, Number]:
         taken: set[int] = set()
@@ -310,9 +322,12 @@ def _pair(text: str, labels: list[Label], nums: list[Number]) -> dict[int, Numbe
                 out[i] = nums[best]
         return out
 
+    def rank(pairs: dict[int, Number]) -> tuple[int, int]:
+        return (sum(fits(labels[i], n) for i, n in pairs.items()) if fits else 0, len(pairs))
+
     first = candidates(True)
     second = candidates(False)
-    chosen, other = (first, second) if len(first) >= len(second) else (second, first)
+    chosen, other = (first, second) if rank(first) >= rank(second) else (second, first)
     used = {id(n) for n in chosen.values()}
     for i, num in other.items():
         if i not in chosen and id(num) not in used:
@@ -883,9 +898,24 @@ def _read_ids(reading: Reading) -> None:
 def _read_labelled(reading: Reading) -> None:
     labels = _labels(reading)
     nums = [n for n in reading.numbers if reading.claims.free(n.start, n.end)]
-    pairs = _pair(reading.low, labels, nums)
     strategy = reading.strategy
     words = lx.STRATEGIES[strategy.config_type] if strategy is not None else None
+
+    def fits(label: Label, num: Number) -> bool:
+        kind, _, target = label.target.partition(":")
+        if kind == "strategy" and words is not None:
+            name = target.split("|")[0]
+            if name in words.integer_fields:
+                return num.integral and num.unit in ("", "day", "bar") and not num.currency
+            return not num.currency and num.unit in ("", "%", "x")
+        if kind == "setting" and target in lx.SETTINGS:
+            unit = lx.SETTINGS[target].chat.unit
+            return num.unit not in ("day", "bar", "year", "month", "week") and (
+                unit == "cash" or not num.currency
+            )
+        return True
+
+    pairs = _pair(reading.low, labels, nums, fits)
     for i, label in enumerate(labels):
         num = pairs.get(i)
         kind, _, target = label.target.partition(":")
