@@ -82,6 +82,7 @@ class Mention:
     first: date  # first day the mention covers
     last: date  # last day it covers
     text: str
+    span_range: bool = False  # a range by itself ("Jan-Jun 2021"): never cut to its start or end
 
 
 @dataclass
@@ -146,6 +147,13 @@ _NOT_A_YEAR_BEFORE = re.compile(
     re.I,
 )
 _SHORT_YEAR = re.compile(r"(?<![\w'])'(\d{2})(?![\d'])")
+# "Jan-Jun 2021", "jan to june 2021", "2021년 1월~6월", "2021년 1월부터 6월까지": two months of one year
+_MONTH_RANGE = re.compile(
+    rf"(?<![a-z])({_MONTH})\s*(?:-|~|to|through|thru|until)\s*({_MONTH})\s*,?\s*({_YEAR})(?!\d)", re.I
+)
+_KO_MONTH_RANGE = re.compile(
+    rf"(?<!\d)({_YEAR})\s*년\s*(\d{{1,2}})\s*월\s*(?:~|-|부터)\s*(\d{{1,2}})\s*월(?!\s*\d)"
+)
 _FISCAL = re.compile(rf"(?<![a-z])(?:fy|fiscal\s+year)\s*({_YEAR}|\d{{2}})(?!\d)", re.I)
 
 _RELATIVE = re.compile(
@@ -246,12 +254,22 @@ def _mentions(
 ) -> list[Mention]:
     found: list[Mention] = []
 
-    def add(match: re.Match[str], first: date, last: date, group: int = 0) -> None:
+    def add(match: re.Match[str], first: date, last: date, group: int = 0, span_range: bool = False) -> None:
         start, end = match.span(group)
         if claims.free(start, end):
-            found.append(Mention(start, end, first, last, text[start:end]))
+            found.append(Mention(start, end, first, last, text[start:end], span_range))
             claims.claim(start, end, "period")
 
+    for match in _MONTH_RANGE.finditer(text):
+        year = int(match.group(3))
+        first_month = _MONTHS[match.group(1).rstrip(".").lower()]
+        last_month = _MONTHS[match.group(2).rstrip(".").lower()]
+        if first_month <= last_month:
+            add(match, date(year, first_month, 1), month_end(year, last_month), span_range=True)
+    for match in _KO_MONTH_RANGE.finditer(text):
+        year, first_month, last_month = (int(g) for g in match.groups())
+        if 1 <= first_month <= last_month <= 12:
+            add(match, date(year, first_month, 1), month_end(year, last_month), span_range=True)
     for match in _FULL.finditer(text):
         try:
             day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
@@ -450,7 +468,7 @@ def read_period(text: str, today: date, claims: Claims) -> Period:
         return period
     if not mentions:
         return period
-    roles = [_role(text, m) for m in mentions]
+    roles = ["whole" if m.span_range else _role(text, m) for m in mentions]
     used: set[int] = set()
     # ranges: two mentions joined by "-", "to", "~", "부터", "and" (after "between"), ...
     for i in range(len(mentions) - 1):
