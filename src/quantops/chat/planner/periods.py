@@ -154,6 +154,11 @@ _MONTH_RANGE = re.compile(
 _KO_MONTH_RANGE = re.compile(
     rf"(?<!\d)({_YEAR})\s*년\s*(\d{{1,2}})\s*월\s*(?:~|-|부터)\s*(\d{{1,2}})\s*월(?!\s*\d)"
 )
+_LONE_MONTH = re.compile(
+    r"(?<![a-z])(?:jan|january|feb|february|march|apr|april|june|july|aug|august|sept?|september|oct|october|"
+    r"nov|november|dec|december)\.?(?![a-z])|(?<!\d)(?:1[0-2]|[1-9])\s*월(?!\s*\d)",
+    re.I,
+)
 _FISCAL = re.compile(rf"(?<![a-z])(?:fy|fiscal\s+year)\s*({_YEAR}|\d{{2}})(?!\d)", re.I)
 
 _RELATIVE = re.compile(
@@ -447,6 +452,11 @@ def read_period(text: str, today: date, claims: Claims) -> Period:
     ago: list[bool] = []
     mentions = _mentions(text, claims, period.problems, today, ago)
     period.relative = bool(ago)
+    # a month nobody read ("jan" without a year): asked, never dropped
+    for match in _LONE_MONTH.finditer(text):
+        if claims.free(*match.span()):
+            period.problems.append(("start", "ambiguous", match.group(0)))
+            claims.claim(*match.span(), "period")
     # "from 1600 to 1700", "since 3000": a year the data can never have.
     for match in _OUT_OF_RANGE_YEAR.finditer(text):
         if claims.free(*match.span(1)):
