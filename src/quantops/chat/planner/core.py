@@ -129,6 +129,12 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"\s*what(?:'s|\s+is|\s+are)\s+(?:a\s+|an\s+)?(?:[\w&/-]+\s*){1,3}\?\s*$|"
             r".*(?:이|가|란|은|는)\s*(?:뭐야|뭔가요|무엇인가요|뭐지)\??\s*$|.*설명해|.*어떻게\s*작동)"
         ),
+        # what the platform offers ("지원하는 전략 뭐 있어?", "what metrics can you compare?"): help
+        "capabilities": (
+            r"지원(?:하는|되는)|사용\s*방법|\bsupported\b|\bavailable\s+(?:strategies|strategy\s+types|indicators|metrics)\b|"
+            r"\bstrateg(?:y|ies)\s+(?:types\s+)?(?:are\s+)?(?:available|supported|offered)\b|\bwhat\s+(?:metrics|indicators)\b|"
+            r"(?:어떤|무슨)\s*지표|(?:어떤|무슨)\s*전략을?\s*(?:쓸|사용할)\s*수"
+        ),
         "help": (
             r"\bstrategy\s+types\b|\b(?:which|what)\s+(?:kinds?\s+of\s+)?strategies\s+(?:are|do\s+you)\s+"
             r"(?:supported|available|offer|support)|\bsupported\s+strategies\b|지원(?:하는|되는)\s*전략|"
@@ -310,7 +316,7 @@ _WEIGHTS: dict[str, dict[str, float]] = {
         "strategy_id_one": -2,
         "result": -1,
     },
-    "help": {"help": 3, "unsupported": 4, "explain": 5, "base": 0.5},
+    "help": {"help": 3, "unsupported": 4, "explain": 5, "capabilities": 6, "base": 0.5},
 }
 
 
