@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from quantops.chat.planner import lexicon as lx
-from quantops.chat.planner.reading import Issue, Reading, _param_value, conflicts, read
+from quantops.chat.planner.reading import SYMBOL_REF, Issue, Reading, _param_value, conflicts, read
 from quantops.language import Language, detect_language
 
 INTENTS: tuple[str, ...] = (
@@ -93,7 +93,8 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"생성|등록|추가"
         ),
         "compare": (
-            r"\bcompare\b|\bcomparison\b|\bversus\b|\bvs\.?(?![a-z])|\brank\b(?=.*(?:strateg|전략))|\bhead\s*to\s*head\b|비교|순위"
+            r"\bcompare\b|\bcomparison\b|\bversus\b|\bvs\.?(?![a-z])|\brank\b(?=.*(?:strateg|전략))|\bhead\s*to\s*head\b|비교|순위|"
+            r"\bstack\s+up\b|\bmeasure\s+up\b|\bhold\s+up\b|\bfare[sd]?\b|\bcompare[sd]?\b"
         ),
         "which_better": (
             r"\bwhich\b.*\b(?:better|best|worse|worst|more|less|higher|lower|most|least|won|wins?)\b|"
@@ -236,6 +237,7 @@ _WEIGHTS: dict[str, dict[str, float]] = {
         "status": -1,
     },
     "list_backtests": {
+        "sorted_metric": 3,
         "backtests_plural": 3,
         "symbol_results": 3,
         "last_one_list": 2.5,
@@ -274,6 +276,7 @@ _WEIGHTS: dict[str, dict[str, float]] = {
         "symbol": -1,
         "which_better_subjects": -3,
         "focus": -1,
+        "metrics": -1.5,  # a list of strategies ranks nothing: "my last 2 strategies by calmar" compares
     },
     "create_strategy": {
         "explain": -4,
@@ -320,8 +323,16 @@ _WEIGHTS: dict[str, dict[str, float]] = {
 }
 
 
+_SORTED = re.compile(
+    r"순으로|순서로|\s순(?:\s|$)|정렬|\bsort(?:ed)?\b|\border(?:ed)?\s+by\b|\branked?\s+by\b|\b(?:first|ranked)\b",
+    re.I,
+)
+
+
 def _features(reading: Reading, context: dict[str, Any]) -> dict[str, float]:
     low = reading.low
+    # "that ticker"/"same ticker" refers to a symbol only, never "run the same again"
+    low = SYMBOL_REF.sub(" ", low) if reading.symbol_ref else low
     cues = {name for name, pattern in _CUES.items() if pattern.search(low)}
     f: dict[str, float] = dict.fromkeys(cues, 1.0)
     strategy = reading.strategy
@@ -331,8 +342,10 @@ def _features(reading: Reading, context: dict[str, Any]) -> dict[str, float]:
             f["params"] = 1
     if reading.settings:
         f["settings"] = 1
-    if reading.symbols:
+    if reading.symbols or reading.symbol_ref:
         f["symbol"] = 1
+    if reading.metrics and _SORTED.search(low):
+        f["sorted_metric"] = 1  # "MDD 가장 안 좋은 순으로": backtests ranked by a metric
     if reading.period.start or reading.period.end or reading.period.problems:
         f["period"] = 1
     if reading.hex_ids:
@@ -854,14 +867,25 @@ def _sort(reading: Reading, features: dict[str, float]) -> tuple[str | None, str
         return None, None
     metric = metric or "total_return"
     low = reading.low
-    if re.search(r"\bworst\b|\bbottom\b|최악|꼴찌|워스트|하위|(?:제일|가장)\s*(?:나쁜|못)", low):
+    if re.search(
+        r"\bworst\b|\bbottom\b|최악|꼴찌|워스트|하위|(?:제일|가장)\s*(?:나쁜|못|안\s*좋)|안\s*좋은\s*순|나쁜\s*순|못한\s*순",
+        low,
+    ):
         return metric, "worst"
-    if re.search(r"\bbest\b|\btop\b|최고|1등|베스트|상위|(?:제일|가장)\s*(?:좋|잘)", low):
+    if re.search(
+        r"\bbest\b|\btop\b|최고|1등|베스트|상위|(?:제일|가장)\s*(?:좋|잘)|(?<!안)(?<!안 )좋은\s*순|잘한\s*순",
+        low,
+    ):
         return metric, "best"
     high = re.search(
-        r"\bhighest\b|\bbiggest\b|\bmost\b(?!\s+recent)|\bgreatest\b|(?:제일|가장)\s*(?:높|많|크)", low
+        r"\bhighest\b|\bbiggest\b|\bmost\b(?!\s+recent)|\bgreatest\b|(?:제일|가장)\s*(?:높|많|크)|"
+        r"(?:높은|큰|많은)\s*(?:순|것부터|거부터)",
+        low,
     )
-    lowest = re.search(r"\blowest\b|\bsmallest\b|\bleast\b|(?:제일|가장)\s*(?:낮|적|작)", low)
+    lowest = re.search(
+        r"\blowest\b|\bsmallest\b|\bleast\b|(?:제일|가장)\s*(?:낮|적|작)|(?:낮은|작은|적은)\s*(?:순|것부터|거부터)",
+        low,
+    )
     better_high = lx.HIGHER_IS_BETTER.get(metric, True)
     if high:
         return metric, "best" if better_high else "worst"
@@ -877,6 +901,8 @@ def _build_list(reading: Reading, context: dict[str, Any], features: dict[str, f
     if reading.symbols:
         draft.args["symbol"] = reading.symbols[0].symbol
         draft.stated["symbol"] = reading.symbols[0].typed
+    elif reading.symbol_ref:
+        _symbol_into(draft, reading, context, required=True, from_ctx=True)
     sort_by, order = _sort(reading, features)
     if sort_by:
         draft.args["sort_by"] = sort_by
@@ -966,7 +992,7 @@ def _build_compare(reading: Reading, context: dict[str, Any], features: dict[str
         draft.args["symbol"] = reading.symbols[0].symbol
         draft.stated["symbol"] = reading.symbols[0].typed
     elif context.get("last_symbol"):
-        key = "symbol" if (period.start or period.end) else "fallback_symbol"
+        key = "symbol" if (period.start or period.end or reading.symbol_ref) else "fallback_symbol"
         draft.args[key] = context["last_symbol"]
         draft.used.append(key)
     elif period.start or period.end:
@@ -981,7 +1007,8 @@ def _build_cache(reading: Reading, context: dict[str, Any], features: dict[str, 
 
 def _build_market(reading: Reading, context: dict[str, Any], features: dict[str, float]) -> _Draft:
     draft = _Draft("market_data")
-    _symbol_into(draft, reading, context, required=True, from_ctx=bool(features.get("reference")))
+    from_ctx = bool(features.get("reference")) or reading.symbol_ref
+    _symbol_into(draft, reading, context, required=True, from_ctx=from_ctx)
     period = reading.period
     if period.relative_days is not None and period.relative and period.relative_days <= 100:
         draft.args["last"] = period.relative_days

@@ -125,7 +125,7 @@ _LATEST_STRATEGIES = [
 _LIMIT = re.compile(
     r"\b(?:last|latest|recent|top|first|bottom|best|worst)\s+(\d{1,3})\b(?!\s*(?:years?|months?|days?|"
     r"weeks?|%))"
-    r"|(?<![\d.])(\d{1,3})\s+(?:(?:most\s+)?(?:recent|latest|last|best|worst|completed|failed|running|"
+    r"|(?<![\d.])(\d{1,3})\s+(?:of\s+(?:my|the|our)\s+)?(?:(?:most\s+)?(?:recent|latest|last|best|worst|completed|failed|running|"
     r"pending|cancell?ed)\s+)*"
     r"(?:back-?tests|runs|results|jobs)\b|(?<![\d.])(\d{1,3})\s*개(?!월)",
     re.I,
@@ -257,13 +257,14 @@ class Reading:
     create_description: str | None = None
     json_strategy: StrategyReading | None = None
     unpaired_labels: list[str] = field(default_factory=list)  # strong labels said without a number
+    symbol_ref: bool = False  # "that ticker", "그 종목": the symbol of the conversation
 
 
 # ---- label <-> number pairing ----------------------------------------------------------------------------
 _GAP_LABEL_FIRST = re.compile(
     r"^(?:\s|=|:|\(|\bof\b|\bis\b|\bat\b|\bto\b|\bas\b|\babout\b|\baround\b|\bset\s+to\b|\bwith\b|\bperiod\b|"
     r"\bline\b|\blevel\b|\blevels\b|\bvalue\b|\bthreshold\b|\bequal\s+to\b|을|를|은|는|이|가|로|으로|값|값은|값을|"
-    r"이고|는\s*|건당|매매당|거래당|회당|\bper\s+(?:trade|order)\b|"
+    r"이고|는\s*|만|건당|매매당|거래당|회당|\bper\s+(?:trade|order)\b|"
     # "buy when roc > 5%", "sell when it drops below -3%"
     r">=?|<=?|\b(?:roc|rsi|momentum|it|price|the)\b|\b(?:rises?|drops?|falls?|goes|gets|crosses|climbs|"
     r"exceeds?|hits?|reaches|moves)\b|\b(?:above|below|over|under|past|beyond|back)\b)*$",
@@ -386,8 +387,19 @@ _PER_TRADE_BEFORE = re.compile(
 _EQUITY_PERCENT_KO = re.compile(r"(?:자본|자금|자산)(?:의|금의)?\s*$")
 
 
+SYMBOL_REF = re.compile(
+    r"\b(?:that|this|the\s+same|same)\s+(?:ticker|symbol|stock|company|name|one\s+stock)\b|"
+    r"(?<![가-힣])(?:그|이|같은|해당|저)\s*(?:종목|티커|주식|회사)",
+    re.I,
+)
+
+
 def _find_symbols(reading: Reading, known: set[str] | None) -> None:
     text, low, claims = reading.text, reading.low, reading.claims
+    for match in SYMBOL_REF.finditer(low):
+        if claims.free(*match.span()):
+            reading.symbol_ref = True
+            claims.claim(*match.span(), "symbol")
     universe = known if known is not None else set(lx.DEMO_SYMBOLS)
     hits: list[SymbolHit] = []
     for match in lx.COMPANY_WORDS.finditer(low):
