@@ -136,6 +136,11 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"\bstrateg(?:y|ies)\s+(?:types\s+)?(?:are\s+)?(?:available|supported|offered)\b|\bwhat\s+(?:metrics|indicators)\b|"
             r"(?:어떤|무슨)\s*지표|(?:어떤|무슨)\s*전략을?\s*(?:쓸|사용할)\s*수"
         ),
+        # an elliptical follow-up ("and on MSFT?", "what about 2015-2018?", "테슬라는?", "그럼 NVDA로")
+        "ellipsis": (
+            r"^\s*(?:and|also|then|ok(?:ay)?\s+(?:and|now))\b|^\s*(?:what|how)\s+about\b|^\s*(?:그럼|그러면|그리고)|"
+            r"(?:은|는)\s*(?:요)?\s*\??\s*$|(?:은|는)\s*어때"
+        ),
         "help": (
             r"\bstrategy\s+types\b|\b(?:which|what)\s+(?:kinds?\s+of\s+)?strategies\s+(?:are|do\s+you)\s+"
             r"(?:supported|available|offer|support)|\bsupported\s+strategies\b|지원(?:하는|되는)\s*전략|"
@@ -307,6 +312,7 @@ _WEIGHTS: dict[str, dict[str, float]] = {
     },
     "cache_status": {"cache": 6},
     "market_data": {
+        "ellipsis_market": 2.5,
         "market": 2.5,
         "symbol": 1.5,
         "period": 0.3,
@@ -390,7 +396,11 @@ def _features(reading: Reading, context: dict[str, Any]) -> dict[str, float]:
     has_last_run = bool(
         context.get("last_run") or context.get("last_strategy_config") or context.get("last_strategy_id")
     )
-    follows = "again" in cues or reading.period.refers_back
+    last_intent = context.get("last_intent")
+    elliptic = "ellipsis" in cues and last_intent in (None, "run_backtest")
+    if "ellipsis" in cues and last_intent == "market_data":
+        f["ellipsis_market"] = 1
+    follows = "again" in cues or reading.period.refers_back or elliptic
     if has_last_run and (follows or (strategy is not None and strategy.from_context and strategy.config)):
         f["again_ctx"] = 1
     has_backtest = context.get("last_backtest_id") is not None or bool(context.get("last_list_ids"))
