@@ -53,6 +53,8 @@ SPEC = StrategySpec(
             "held it",
             "holding it",
             "bought and held",
+            "buying and holding",
+            "buy and holding",
             "buy and forget",
             "보유만",
             "그냥 보유",
