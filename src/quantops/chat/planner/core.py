@@ -148,6 +148,7 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"도움말|도와줘|뭘?\s*할\s*수|무엇을\s*할\s*수|사용법|기능|안녕|뭐\s*할\s*수|what\s+do\s+you\s+do"
         ),
         "reference": (
+            r"(?<![가-힣])이\s+(?:전략|백테스트|결과|거|것|설정)|"
             r"\bthose\b|\bthese\b|\bboth\b|둘\s*중|두\s*(?:개|전략)\s*중|"
             r"\bit\b|\bthat\b|\bthis\b|\bsame\b|\bagain\b|\blast\s+one\b|\bprevious\b|\bthe\s+one\b|"
             r"\bthem\b|(?<![가-힣])그\s|그거|그것|그\s*결과|이거|이전|방금|아까|다시|같은|똑같|이번에는|이번엔|그\s*백테스트"

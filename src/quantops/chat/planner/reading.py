@@ -1297,7 +1297,7 @@ def _read_names(reading: Reading) -> None:
     if named and not re.fullmatch(r"(?:a|an|the|my)\b.*", named.group(1), re.I):
         reading.create_name = named.group(1).strip()
         return
-    korean_suffix = re.search(r"([\w\-]{1,60}?)(?:이라는|라는|이란|란)\s*이름", text)
+    korean_suffix = re.search(r"([\w\-]{1,60}?)\s?(?:이라는|라는|이란|란)\s*이름", text)
     if korean_suffix:
         reading.create_name = korean_suffix.group(1).strip()
         return
