@@ -390,10 +390,10 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         "make a new ema 12/26 strategy",
         None,
         "create_strategy",
-        {"name": "EMA 12/26", "config": {"config_type": "ema_crossover", "fast": 12, "slow": 26}},
+        {"config": {"config_type": "ema_crossover", "fast": 12, "slow": 26}},  # no name given: asked
     ),
-    ("save that strategy", CTX, "create_strategy", {"name": "SMA 10/50", "config": SMA_10_50}),
-    ("RSI 14 30/70 전략 만들어줘", None, "create_strategy", {"name": "RSI 14 30/70", "config": RSI_14}),
+    ("save that strategy", CTX, "create_strategy", {"config": SMA_10_50}),
+    ("RSI 14 30/70 전략 만들어줘", None, "create_strategy", {"config": RSI_14}),
     (
         "sma 10/50 전략을 이름 추세추종으로 저장해줘",
         None,
@@ -404,10 +404,7 @@ CASES: list[tuple[str, dict[str, Any] | None, str, dict[str, Any]]] = [
         "볼린저 20 2 전략 생성",
         None,
         "create_strategy",
-        {
-            "name": "Bollinger 20 2.0",
-            "config": {"config_type": "bollinger_reversion", "period": 20, "num_std": 2.0},
-        },
+        {"config": {"config_type": "bollinger_reversion", "period": 20, "num_std": 2.0}},
     ),
     ("새 전략 등록해줘", None, "create_strategy", {}),
     # --- compare_strategies

@@ -228,11 +228,30 @@ def test_scorer_fills_defaults_and_matches_asks_by_suffix() -> None:
 def test_a_strategy_answers_a_pending_create() -> None:
     pending = {"pending": {"intent": "create_strategy", "args": {}, "missing": ["config"]}}
     result = p("rsi 14 25/75", pending)
-    assert result.intent == "create_strategy" and result.missing == []
+    # the config is filled; the name is the user's to give, so it is asked next (never invented)
+    assert result.intent == "create_strategy" and result.missing == ["name"]
     assert result.args == {
         "config": {"config_type": "rsi_mean_reversion", "rsi_period": 14, "oversold": 25, "overbought": 75},
-        "name": "RSI 14 25/75",
     }
+    named = p("Swing25", {"pending": {"intent": "create_strategy", "args": result.args, "missing": ["name"]}})
+    assert named.missing == [] and named.args["name"] == "Swing25"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("new strategy: name=TrendZ, ema 15/45", "TrendZ"),
+        ("create a strategy called FastCross using sma 5/20", "FastCross"),
+        ("새 전략: 이름 추세20, 이동평균 20/60", "추세20"),
+        ("전략 저장: 이름은 볼밴스윙, 볼린저 20일 2표준편차", "볼밴스윙"),
+        ("단기돌파라는 이름으로 돌파 30일 전략 저장해줘", "단기돌파"),
+        ("돌파 40일 전략 저장해줘", None),
+    ],
+)
+def test_a_new_strategy_has_the_name_the_user_gave_or_asks_for_one(text: str, name: str | None) -> None:
+    result = p(text)
+    assert result.intent == "create_strategy" and result.args.get("name") == name
+    assert result.missing == ([] if name else ["name"])
 
 
 def test_context_after_a_run_without_a_period_forgets_the_older_period() -> None:

@@ -90,7 +90,7 @@ _CUES: dict[str, re.Pattern[str]] = {
         ),
         "create": (
             r"\bcreate\b|\bsave\b|\bmake\b|\bnew\b|\bdefine\b|\badd\b|\bregister\b|\bstore\b|만들|저장(?!된)|"
-            r"생성|등록|추가"
+            r"생성|등록|추가|새\s*전략|새로운\s*전략|신규\s*전략"
         ),
         "compare": (
             r"\bcompare\b|\bcomparison\b|\bversus\b|\bvs\.?(?![a-z])|\brank\b(?=.*(?:strateg|전략))|\bhead\s*to\s*head\b|비교|순위|"
@@ -99,7 +99,9 @@ _CUES: dict[str, re.Pattern[str]] = {
         "which_better": (
             r"\bwhich\b.*\b(?:better|best|worse|worst|more|less|higher|lower|most|least|won|wins?)\b|"
             r"\b(?:did|does|was|is)\s+better\b|\bbeat\b|\boutperform|뭐가\s*더|어느\s*(?:게|것이|쪽이?|전략이?)\s*(?:더|"
-            r"가장|제일)|중에\s*(?:뭐가|어느|어떤)|중\s*(?:뭐가|어느|어떤)|누가\s*더|더\s*(?:나았|좋았|나아|좋아|잘)|이겼|뭐가\s*(?:가장|제일)"
+            r"가장|제일)|중에\s*(?:뭐가|어느|어떤)|중\s*(?:뭐가|어느|어떤)|누가\s*더|더\s*(?:나았|좋았|나아|좋아|잘)|이겼|뭐가\s*(?:가장|제일)|"
+            # "X랑 Y 중에 승률 높은 게 어떤 거야?", "is X better than Y?"
+            r"중(?:에서|에)?\s.*(?:어떤\s*(?:거|게|것|전략)|뭐(?:야|가|였)|어느|누가)|\bbetter\s+than\b"
         ),
         "best": (
             r"\bbest\b|\btop\b|\bhighest\b|\bgreatest\b|\bwinner\b|\bbiggest\b|\bmost\b(?!\s+recent)|최고|(?:제일|"
@@ -932,8 +934,6 @@ def _build_list_strategies(reading: Reading, context: dict[str, Any], features: 
 
 
 def _build_create(reading: Reading, context: dict[str, Any], features: dict[str, float]) -> _Draft:
-    from quantops.chat.planner import describe_strategy
-
     draft = _Draft("create_strategy")
     strategy = reading.strategy
     config = None
@@ -947,15 +947,15 @@ def _build_create(reading: Reading, context: dict[str, Any], features: dict[str,
     name = reading.create_name
     if name:
         draft.stated["name"] = name
-    elif config is not None:
-        name = describe_strategy(config)
-    draft.args["name"] = name
+        draft.args["name"] = name
     if reading.create_description:
         draft.args["description"] = reading.create_description
         draft.stated["description"] = reading.create_description
     draft.args["config"] = config
     if config is None:
         draft.issues.append(Issue("config", "missing"))
+    if not name:  # a saved strategy is found by its name later: the user names it, never the planner
+        draft.issues.append(Issue("name", "missing"))
     _unclaimed_into(draft, reading, "config")
     return draft
 
@@ -1207,10 +1207,8 @@ def _answer_pending(
     args.update(filled)
     if intent == "compare_strategies" and "symbol" in filled:
         args.pop("fallback_symbol", None)
-    if intent == "create_strategy" and args.get("config") and not args.get("name"):
-        from quantops.chat.planner import describe_strategy
-
-        args["name"] = describe_strategy(args["config"])
+    if intent == "create_strategy" and not args.get("name") and "name" not in missing:
+        missing.append("name")  # still to be named by the user
     # this reply may also state a period or settings ("AAPL from 2020", "NVDA, 0.1% commission")
     if reading.period.start or reading.period.end:
         for key in ("start", "end"):

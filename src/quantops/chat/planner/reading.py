@@ -751,6 +751,12 @@ def read(text: str, today: date, *, known_symbols: set[str] | None, context_type
     ):
         reading.create_name = named.group(1).strip()
         claims.claim(*named.span(1), "name")
+    for pattern in _NAMED_KO if reading.create_name is None else []:
+        named = pattern.search(text)
+        if named and claims.free(*named.span(1)):
+            reading.create_name = named.group(1).strip()
+            claims.claim(*named.span(1), "name")
+            break
     described = _DESCRIPTION.search(text)
     if described:
         reading.create_description = described.group(1).strip()
@@ -1229,8 +1235,17 @@ def _rule_ko(words: lx.StrategyWords, name: str) -> str:
 
 
 _NAMED = re.compile(
-    r"\b(?:named|called|name\s*(?:it|:|=))\s+([\w\- /]{1,60}?)(?:\s+(?:with|using|on|and)\b|[.,!?:;]|$)", re.I
+    r"(?:\b(?:named|called|name\s+it|titled)\s+|\bname\s*(?:[:=]|\s+is\b)\s*)"
+    r"([\w\-/]+(?:\s[\w\-/]+){0,5}?)(?:\s+(?:with|using|on|and|for|to)\b|[.,!?:;]|$)",
+    re.I,
 )
+# "모멘텀90이라는 이름으로", "이름: 추세20", "이름은 볼밴스윙"
+_NAMED_KO = [
+    re.compile(r"([\w\-]{1,60}?)(?:이라는|라는|이란|란)\s*이름"),
+    re.compile(
+        r"이름(?!으로|로|이\s|이$)(?:은|을|:|=|\s)\s*([\w\-]{1,60}?)(?:\s*(?:으로|로|이라고|라고))?(?:\s|$|[.,!?])"
+    ),
+]
 _NAMED_AS = re.compile(r"\b(?:as)\s+([\w\- /]{1,60}?)(?:\s+(?:with|using|on|and)\b|[.,!?:;]|$)", re.I)
 _DESCRIPTION = re.compile(
     r"(?:\b(?:description|desc|described\s+as)\s*[:=]?\s*|설명(?:은|:|으로)?\s*:?\s*)[\"']?(.+?)[\"']?\s*(?:$|[;])",
@@ -1240,7 +1255,14 @@ _DESCRIPTION = re.compile(
 _VERSUS = re.compile(
     r"^\s*(.+?\s+(?:vs\.?|versus)\s+.+?)(?:\s+(?:누가|어느|뭐가|which|who)\b.*|[?!.]|$)", re.I
 )
-_WHICH_OF_KO = re.compile(r"^\s*(.+?(?:이랑|랑|와|과|하고)\s*.+?)\s*중(?:에|에서)?\s*(?:뭐가|어느|어떤|누가)")
+_WHICH_OF_KO = re.compile(
+    r"^\s*(.+?(?:이랑|랑|와|과|하고)\s*.+?)\s*중(?:에서|에)?\s+(?=.*(?:뭐|어느|어떤|누가|나아|나았|좋|높|낮|\?))"
+)
+# "which has the better sortino, TrendA or SwingB?", "is TrendA better than SwingB?"
+_WHICH_OR = re.compile(r"\b(?:which|who)\b[^,]*,\s*(.+?\s+or\s+.+?)\s*[?.!]*$", re.I)
+_BETTER_THAN = re.compile(
+    r"^\s*(?:is|was|did|does|has)\s+(.+?\s+(?:better|worse|stronger|safer)\s+than\s+.+?)\s*[?.!]*$", re.I
+)
 _COMPARE_HEAD = re.compile(r"\b(?:compare|rank)\b\s*(?:strategies\s+|the\s+strategies\s+)?(.+)$", re.I)
 _COMPARE_TAIL_KO = re.compile(r"^(.+?)\s*(?:을|를)?\s*(?:전략\s*)?(?:들\s*)?(?:을|를)?\s*비교")
 _NAME_CUT = re.compile(
@@ -1249,24 +1271,48 @@ _NAME_CUT = re.compile(
     re.I,
 )
 _NAME_SPLIT = re.compile(
-    r"\s*(?:,|\band\b|\bvs\.?\b|\bversus\b|&|\bwith\b|이랑|랑|하고|과\s|와\s|\s및\s)\s*", re.I
+    r"\s*(?:,|\band\b|\bor\b|\bvs\.?\b|\bversus\b|&|\bwith\b|\s+(?:better|worse|stronger|safer)\s+than\b|"
+    r"이랑|랑|하고|과(?:\s|$)|와(?:\s|$)|\s및\s)\s*",
+    re.I,
+)
+# words around a saved strategy's name that are not part of it ("골든크로스50 전략", "MeanRev 중에")
+_NAME_TRIM = re.compile(
+    r"(?:\s+전략(?:을|를|이|은|는|들)?|\s*(?:중에서|중에|에서)|\s+중|(?<=[\w])(?:을|를|은|는|이|가))+$"
 )
 
 
 def _read_names(reading: Reading) -> None:
     """Names of saved strategies ("compare MeanRev and SMA 10/50") and the name of a new one."""
     text = reading.text
-    head = _COMPARE_HEAD.search(text)
+    found = (
+        _COMPARE_HEAD.search(text)
+        or _COMPARE_TAIL_KO.search(text)
+        or _VERSUS.search(text)
+        or _WHICH_OF_KO.search(text)
+        or _WHICH_OR.search(text)
+        or _BETTER_THAN.search(text)
+    )
     fragment = None
-    if head:
-        fragment = _NAME_CUT.sub("", head.group(1))
-    else:
-        tail = _COMPARE_TAIL_KO.search(text) or _VERSUS.search(text) or _WHICH_OF_KO.search(text)
-        if tail:
-            fragment = _NAME_CUT.sub("", tail.group(1))
+    if found:
+        start, end = found.span(1)
+        # a name stops before the symbol, period or metric that follows it ("… SPY에서 2020년부터")
+        later = [
+            a for a, b, who in reading.claims.spans if who in ("symbol", "period", "metric") and a > start
+        ]
+        end = min([end, *later])
+        chars = list(text[start:end])
+        for named in lx.STRATEGY_NAMES.finditer(reading.low, start, end):  # "buy and hold" is one name
+            for i in range(named.start() - start, named.end() - start):
+                chars[i] = "ǂ" if chars[i] == " " else "ǁ" if chars[i] == "&" else chars[i]
+        fragment = _NAME_CUT.sub("", "".join(chars))
     if fragment:
-        parts = [p.strip(" '\"“”") for p in _NAME_SPLIT.split(fragment) if p and p.strip(" '\"")]
-        parts = [re.sub(r"(?:을|를|은|는|이|가)$", "", p).strip() for p in parts]
+        parts = [
+            p.strip(" '\"“”").replace("ǂ", " ").replace("ǁ", "&")
+            for p in _NAME_SPLIT.split(fragment)
+            if p and p.strip(" '\"")
+        ]
+        parts = [_NAME_TRIM.sub("", p).strip(" '\"“”,") for p in parts]
+        parts = [p for p in parts if p]
         ok = [
             p
             for p in parts
@@ -1297,6 +1343,7 @@ def _read_names(reading: Reading) -> None:
     if named and not re.fullmatch(r"(?:a|an|the|my)\b.*", named.group(1), re.I):
         reading.create_name = named.group(1).strip()
         return
+<<<<<<< HEAD
     korean_suffix = re.search(r"([\w\-]{1,60}?)\s?(?:이라는|라는|이란|란)\s*이름", text)
     if korean_suffix:
         reading.create_name = korean_suffix.group(1).strip()
@@ -1307,3 +1354,5 @@ def _read_names(reading: Reading) -> None:
     )
     if korean:
         reading.create_name = korean.group(1).strip()
+=======
+>>>>>>> 34a12ac (chat planner create/compare: a new strategy's name comes from the user ('name=X', 'called/named X', '이름 X', '이름은 X', 'X라는 이름') or is asked, never invented (test_chat_planner/test_planner_intents expectations that took a generated name updated: the issue's rule); '새 전략' is create; compared names stop before the symbol/period/metric, split at 랑/하고/과/와/or/'better than', drop '전략'/'중에'; 'X랑 Y 중에 승률 높은 게 어떤 거야?', 'which has the better sortino, X or Y?', 'is X better than Y?' compare; regression q044-q056)
