@@ -1241,7 +1241,7 @@ _NAMED = re.compile(
 )
 # "모멘텀90이라는 이름으로", "이름: 추세20", "이름은 볼밴스윙"
 _NAMED_KO = [
-    re.compile(r"([\w\-]{1,60}?)(?:이라는|라는|이란|란)\s*이름"),
+    re.compile(r"([\w\-]{1,60}?)\s?(?:이라는|라는|이란|란)\s*이름"),
     re.compile(
         r"이름(?!으로|로|이\s|이$)(?:은|을|:|=|\s)\s*([\w\-]{1,60}?)(?:\s*(?:으로|로|이라고|라고))?(?:\s|$|[.,!?])"
     ),
@@ -1343,16 +1343,3 @@ def _read_names(reading: Reading) -> None:
     if named and not re.fullmatch(r"(?:a|an|the|my)\b.*", named.group(1), re.I):
         reading.create_name = named.group(1).strip()
         return
-<<<<<<< HEAD
-    korean_suffix = re.search(r"([\w\-]{1,60}?)\s?(?:이라는|라는|이란|란)\s*이름", text)
-    if korean_suffix:
-        reading.create_name = korean_suffix.group(1).strip()
-        return
-    korean = re.search(
-        r"이름(?!으로|로|이)(?:은|을|:)?\s*([\w\-]{1,60}?)(?:\s*(?:으로|로|이라고|라고))?(?:\s|$|[.,!?])",
-        text,
-    )
-    if korean:
-        reading.create_name = korean.group(1).strip()
-=======
->>>>>>> 34a12ac (chat planner create/compare: a new strategy's name comes from the user ('name=X', 'called/named X', '이름 X', '이름은 X', 'X라는 이름') or is asked, never invented (test_chat_planner/test_planner_intents expectations that took a generated name updated: the issue's rule); '새 전략' is create; compared names stop before the symbol/period/metric, split at 랑/하고/과/와/or/'better than', drop '전략'/'중에'; 'X랑 Y 중에 승률 높은 게 어떤 거야?', 'which has the better sortino, X or Y?', 'is X better than Y?' compare; regression q044-q056)
