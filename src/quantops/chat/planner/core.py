@@ -170,6 +170,7 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"\bnews\b|\bbuy\s+me\b|\bsell\s+my\b|날씨|농담|주문해|예측|뉴스|실거래|사\s*줘|팔아\s*줘"
         ),
         "singular": (
+            r"\b(?:my|the)\s+(?:\w+est|most\s+\w+)\s+(?:back-?test|run|one|result)\b(?!s)|"
             r"\b(?:my|the)\s+(?:single\s+)?(?:best|worst|top)\s+(?:back-?test|run|one|result)\b(?!s)|"
             r"\bwhich\s+(?:one\s+)?(?:was|is|did|had|has|performed|run|backtest)\b|\bthe\s+best\s+(?:one|"
             r"backtest|run)\b|\bbest\s+one\b|(?:제일|가장)\s*\S+\s*(?:거|건|것|백테스트)|뭐였|어느\s*거"
@@ -387,8 +388,11 @@ def _features(reading: Reading, context: dict[str, Any]) -> dict[str, float]:
     subjects = f.get("strategy_ids") or f.get("latest_n") or f.get("names") or remembered
     if "which_better" in cues and subjects:
         f["which_better_subjects"] = 1
+    ranked_focus = (
+        bool(reading.focus) and "backtest_word" in cues
+    )  # "가장 안정적인 백테스트", "my safest backtest"
     if (
-        ("best" in cues or "worst" in cues)
+        ("best" in cues or "worst" in cues or ranked_focus)
         and not f.get("strategy_ids")
         and not f.get("latest_n")
         and "strategy_word" not in cues
@@ -869,6 +873,7 @@ def _sort(reading: Reading, features: dict[str, float]) -> tuple[str | None, str
     ranked = (
         "best" in features
         or "worst" in features
+        or (reading.focus and "backtest_word" in features)
         or re.search(
             r"\bsort(?:ed)?\b.*\bby\b|\border(?:ed)?\s+by\b|\brank(?:ed)?\b.*\bby\b|순으로|기준으로\s*정렬|정렬",
             reading.low,
