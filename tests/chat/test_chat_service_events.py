@@ -137,3 +137,77 @@ async def test_check_session_before_a_stream_reads_no_transcript(chat_container:
         await chat.check_session(bob, sid)
     with pytest.raises(NotFoundError):
         await chat.check_session(alice, "f" * 32)
+
+
+@pytest.fixture
+async def llm_chat_container(make_settings: Any, database_url: str, fake_llm: Any) -> Any:
+    """The in-process container with the scripted OpenAI-compatible server as the brain."""
+    from quantops.chat.service import install as install_chat
+    from quantops.services.comparison import install as install_comparison
+    from quantops.services.container import build_container
+
+    from ..conftest import create_test_users
+
+    settings = make_settings(
+        database_url,
+        llm_base_url=fake_llm.url,
+        llm_api_key="sk-test-secret-key",
+        llm_model="test-model",
+        llm_timeout_seconds=5.0,
+    )
+    container = build_container(settings, extensions=())
+    install_comparison(container)
+    install_chat(container)
+    await container.start()
+    users = await create_test_users(container)
+    container.test_contexts = {  # type: ignore[attr-defined]
+        name: await container.users.authenticate(created.api_key) for name, created in users.items()
+    }
+    try:
+        yield container
+    finally:
+        await container.aclose()
+
+
+async def test_llm_brain_emits_the_same_events(llm_chat_container: Any, fake_llm: Any) -> None:
+    """Tokens as chunk events, a tool's progress before the answer, one done; a failing LLM falls back to
+    the offline planner through the same sink."""
+    import uuid
+
+    chat, alice = llm_chat_container.chat, llm_chat_container.test_contexts["alice"]
+    sid = (await chat.create_session(alice)).session_id
+    run = json.dumps(
+        {
+            "strategy_config": {"config_type": "sma_crossover", "fast": 10, "slow": 50},
+            "symbol": "MSFT",
+            "start": "2018-01-01",
+            "end": "2020-12-31",
+        }
+    )
+    fake_llm.script({"tool_calls": [("run_backtest", run)]}, {"text": "Your MSFT backtest is done."})
+    sink = Recorder()
+    reply = await chat.chat(
+        alice, sid, f"backtest sma on msft please {uuid.uuid4().hex[:6]}", ["analyst"], sink=sink
+    )
+    assert reply.engine == "llm" and reply.backtest_ids
+    assert sink.types[0] == "progress" and sink.types[-1] == "done" and "error" not in sink.types
+    assert sink.types.index("progress") < sink.types.index("chunk")
+    assert "".join(c.content for c in sink.of(ChunkEvent)) == reply.answer
+    assert reply.answer.startswith("Your MSFT backtest is done.") and "Interpretation" in reply.answer
+
+    # A tool the roles refuse: the refusal the service adds to the model's text is streamed as well.
+    vera = llm_chat_container.test_contexts["vera"]
+    vera_sid = (await chat.create_session(vera)).session_id
+    fake_llm.script({"tool_calls": [("run_backtest", run)]}, {"text": "I could not run that."})
+    sink = Recorder()
+    reply = await chat.chat(vera, vera_sid, f"run it anyway {uuid.uuid4().hex[:6]}", ["viewer"], sink=sink)
+    assert reply.engine == "llm" and reply.denied_tools == ["run_backtest"]
+    assert reply.answer.startswith("I could not run that.") and len(reply.answer) > 30
+    assert "".join(c.content for c in sink.of(ChunkEvent)) == reply.answer
+
+    fake_llm.script({"status": 429})
+    sink = Recorder()
+    reply = await chat.chat(alice, sid, f"help {uuid.uuid4().hex[:6]}", ["analyst"], sink=sink)
+    assert reply.engine == "offline" and reply.metadata["fallback"] is True
+    assert set(sink.types[:-1]) == {"chunk"} and sink.types[-1] == "done"
+    assert "".join(c.content for c in sink.of(ChunkEvent)) == reply.answer

@@ -449,7 +449,9 @@ class ChatService:
             {o.name for o in outcomes if o.denied} | {tool for o in outcomes for tool in o.denied_tools}
         )
         if denied and engine == "llm":  # the model may not say it: the refusal is always spelled out
-            answer = f"{answer}\n\n{render.denied_text(denied, roles, language)}"
+            refusal = f"\n\n{render.denied_text(denied, roles, language)}"
+            answer += refusal
+            await emit(ChunkEvent(refusal))  # streamed too: the chunks of a turn join to its answer
         backtest_ids = [
             str(o.result["id"])
             for o in outcomes
