@@ -169,6 +169,20 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"\bweather\b|\bjoke\b|\bplace\s+an?\s+order\b|\blive\s+trad|\bforecast\b|\bpredict\b|"
             r"\bnews\b|\bbuy\s+me\b|\bsell\s+my\b|날씨|농담|주문해|예측|뉴스|실거래|사\s*줘|팔아\s*줘"
         ),
+        # what a backtesting platform cannot do: real orders, option chains, forecasts, alerts
+        "out_of_scope": (
+            r"\b(?:real|live|actual)\b[^.?!]{0,30}\b(?:orders?|trades?|buy|sell|purchase)\b|\bactually\s+(?:buy|sell|short)\b|"
+            r"\b(?:place|send|submit|put\s+in|execute|enter)\s+(?:a|an|the|my)?\s*(?:real\s+|live\s+|market\s+|limit\s+)?"
+            r"(?:buy\s+|sell\s+)?orders?\b|\b(?:market|limit|stop)\s+orders?\b|\bat\s+market\b|\bmy\s+broker|\bbrokerage\b|"
+            r"\boptions?\s+(?:chain|prices?|quotes?|data|flow)\b|\bcalls?\s+and\s+puts?\b|\bgreeks\b|\bimplied\s+vol|"
+            r"\bwill\s+\S+(?:\s+\S+)?\s+(?:go\s+up|go\s+down|rise|fall|drop|climb|crash|rally|gain|moon)\b|"
+            r"\b(?:is|are)\s+\S+(?:\s+\S+)?\s+going\s+to\s+(?:go|rise|fall|drop|climb|crash|rally)|\bprice\s+target|"
+            r"\bforecast|\bpredict|\balerts?\b|\bnotify\s+me\b|\bping\s+me\b|\blet\s+me\s+know\s+(?:when|if)\b|"
+            r"실제(?:로)?\s*[^.?!]{0,15}(?:매수|매도|주문|사\s*줘|팔아)|진짜로?\s*[^.?!]{0,10}(?:매수|매도|주문|사\s*줘|팔아)|"
+            r"(?:매수|매도)\s*주문|주문\s*(?:넣|걸|내)|실계좌|실전\s*매매|옵션\s*(?:체인|가격|시세|데이터)|콜\s*옵션|풋\s*옵션|"
+            r"오를까|떨어질까|내릴까|오를지|떨어질지|오를\s*것|떨어질\s*것|(?:내일|다음\s*주|다음\s*달|앞으로)[^.?!]*(?:어떻게\s*될|될까)|"
+            r"전망|알림|(?:되면|오면|넘으면|떨어지면|도달하면)\s*알려"
+        ),
         "singular": (
             r"\b(?:my|the)\s+(?:\w+est|most\s+\w+)\s+(?:back-?test|run|one|result)\b(?!s)|"
             r"\b(?:my|the)\s+(?:single\s+)?(?:best|worst|top)\s+(?:back-?test|run|one|result)\b(?!s)|"
@@ -329,7 +343,7 @@ _WEIGHTS: dict[str, dict[str, float]] = {
         "strategy_id_one": -2,
         "result": -1,
     },
-    "help": {"help": 3, "unsupported": 4, "explain": 5, "capabilities": 6, "base": 0.5},
+    "help": {"help": 3, "unsupported": 4, "explain": 5, "capabilities": 6, "out_of_scope": 8, "base": 0.5},
 }
 
 
