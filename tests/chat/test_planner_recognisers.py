@@ -293,3 +293,8 @@ def test_names() -> None:
         and found.strategy.config == {"fast": 10, "slow": 50}
         and found.unclaimed == []
     )
+
+
+def test_company_typos_win_over_an_unknown_lowercase_ticker_without_the_store() -> None:
+    assert [hit.symbol for hit in reading("sma 10/50 on nvdia", known=None).symbols] == ["NVDA"]
+    assert [hit.symbol for hit in reading("buy and hold on ibm", known=None).symbols] == ["IBM"]

@@ -439,6 +439,8 @@ def _find_symbols(reading: Reading, known: set[str] | None) -> None:
         hits.append(SymbolHit(word, word, start, end, "ticker"))
         claims.claim(start, end, "symbol")
     if known is None and not hits:
+        hits = _fuzzy_company(reading, universe)  # "on nvdia" is Nvidia before it is ticker NVDIA
+    if known is None and not hits:
         for match in _LOWER_AFTER.finditer(low):
             group = 1 if match.group(1) else 2
             word = match.group(group)
