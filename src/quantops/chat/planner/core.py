@@ -181,7 +181,11 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"실제(?:로)?\s*[^.?!]{0,15}(?:매수|매도|주문|사\s*줘|팔아)|진짜로?\s*[^.?!]{0,10}(?:매수|매도|주문|사\s*줘|팔아)|"
             r"(?:매수|매도)\s*주문|주문\s*(?:넣|걸|내)|실계좌|실전\s*매매|옵션\s*(?:체인|가격|시세|데이터)|콜\s*옵션|풋\s*옵션|"
             r"오를까|떨어질까|내릴까|오를지|떨어질지|오를\s*것|떨어질\s*것|(?:내일|다음\s*주|다음\s*달|앞으로)[^.?!]*(?:어떻게\s*될|될까)|"
-            r"전망|알림|(?:되면|오면|넘으면|떨어지면|도달하면)\s*알려"
+            r"전망|알림|(?:되면|오면|넘으면|떨어지면|도달하면)\s*알려|"
+            # advice and orders for me: "should I buy", "buy aapl for me now", "지금 사야 돼?"
+            r"\bshould\s+i\s+(?:buy|sell|short)\b|\bgood\s+time\s+to\s+(?:buy|sell)\b|\bwhat\s+will\s+\S+\s+(?:close|trade|be|do)\b|"
+            r"\b(?:buy|sell|short)\b(?!\s*(?:and|&|n|-)\s*hold)(?:\s+\S+){0,3}\s+(?:for\s+me|right\s+now)\b|"
+            r"사야\s*(?:돼|되나|할까|하나|할지)|팔아야\s*(?:돼|되나|할까|하나|할지)|(?<![가-힣])(?:살까|팔까)"
         ),
         "singular": (
             r"\b(?:my|the)\s+(?:\w+est|most\s+\w+)\s+(?:back-?test|run|one|result)\b(?!s)|"

@@ -349,13 +349,18 @@ _SEQ_SEP = r"\s*(?:/|,|-|~|:|\s|\band\b|&|과|와|랑|이랑|\)|\(|x|일선|선)
 _ZERO_COSTS = [
     (
         re.compile(
-            r"\b(?:no|zero|without|w/o|free\s+of)\s+(?:commissions?|fees)\b|\bcommission[\s\-]*free\b|수수료\s*(?:없이|없는|무료|제로|0\s*으로)",
+            r"\b(?:no|zero|without|w/o|free\s+of)\s+(?:commissions?|fees)\b|\bcommission[\s\-]*free\b|수수료\s*(?:는|은)?\s*(?:없이|없는|없음|무료|제로|0\s*으로)|"
+            r"\b(?:commissions?|fees?)\s+(?:of\s+|is\s+|at\s+|set\s+to\s+|=\s*)?(?:zero|none|nil|nothing)\b",
             re.I,
         ),
         "commission",
     ),
     (
-        re.compile(r"\b(?:no|zero|without|w/o)\s+slippage\b|슬리피지\s*(?:없이|없는|제로)", re.I),
+        re.compile(
+            r"\b(?:no|zero|without|w/o)\s+slippage\b|슬리피지\s*(?:는|은)?\s*(?:없이|없는|없음|제로|무시)|"
+            r"\bslippage\s+(?:of\s+|is\s+|at\s+|set\s+to\s+|=\s*)?(?:zero|none|nil)\b",
+            re.I,
+        ),
         "slippage_bps",
     ),
     (
