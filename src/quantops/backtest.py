@@ -145,6 +145,9 @@ SETTINGS_CHAT: dict[str, SettingChat] = {
         (
             "commission",
             "commissions",
+            "comm",
+            "comms",
+            "commish",
             "fees",
             "fee",
             "transaction costs",
@@ -160,6 +163,7 @@ SETTINGS_CHAT: dict[str, SettingChat] = {
     "commission_fixed": SettingChat(
         (
             "fixed commission",
+            "fixed comm",
             "fixed fee",
             "flat fee",
             "flat commission",
@@ -326,6 +330,7 @@ SETTINGS_CHAT: dict[str, SettingChat] = {
             "risk free",
             "rf rate",
             "rfr",
+            "rf",
             "무위험 이자율",
             "무위험 수익률",
             "무위험 금리",

@@ -298,3 +298,11 @@ def test_names() -> None:
 def test_company_typos_win_over_an_unknown_lowercase_ticker_without_the_store() -> None:
     assert [hit.symbol for hit in reading("sma 10/50 on nvdia", known=None).symbols] == ["NVDA"]
     assert [hit.symbol for hit in reading("buy and hold on ibm", known=None).symbols] == ["IBM"]
+
+
+def test_trader_shorthand_labels_and_numbers_glued_to_korean_labels() -> None:
+    found = reading("sma 10/40 on AAPL, comm 4bps, rf 2%")
+    assert found.settings == {"commission": 0.0004, "risk_free_rate": 0.02} and found.unclaimed == []
+    found = reading("애플 rsi 과매도20 과매수80 손절4")
+    assert found.strategy is not None and found.strategy.config == {"oversold": 20, "overbought": 80}
+    assert found.settings == {"stop_loss_pct": 4} and found.unclaimed == []
