@@ -32,6 +32,8 @@ CHAT = ChatLexicon(
     presets={
         "golden cross": {"fast": 50, "slow": 200},
         "골든 크로스": {"fast": 50, "slow": 200},
+        "골크": {"fast": 50, "slow": 200},
+        "골든": {"fast": 50, "slow": 200},
         "death cross": {"fast": 50, "slow": 200},
         "데드 크로스": {"fast": 50, "slow": 200},
     },

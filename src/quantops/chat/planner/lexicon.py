@@ -216,11 +216,11 @@ HIGHER_IS_BETTER = {entry.key: entry.direction == catalogue.Direction.HIGHER for
 DEMO_SYMBOLS = ("AAPL", "MSFT", "NVDA", "GOOG", "AMZN", "TSLA", "META", "SPY", "QQQ", "JPM", "NFLX", "AMD")
 COMPANY_NAMES: dict[str, tuple[str, ...]] = {
     "AAPL": ("apple", "apple inc", "애플"),
-    "MSFT": ("microsoft", "마이크로소프트", "마이크로 소프트", "마소", "엠에스"),
-    "NVDA": ("nvidia", "엔비디아", "엔비디아의"),
+    "MSFT": ("microsoft", "마이크로소프트", "마이크로 소프트", "마소", "엠에스", "마쏘"),
+    "NVDA": ("nvidia", "엔비디아", "엔비디아의", "엔비"),
     "GOOG": ("google", "alphabet", "googl", "구글", "알파벳"),
     "AMZN": ("amazon", "amazon.com", "아마존"),
-    "TSLA": ("tesla", "테슬라"),
+    "TSLA": ("tesla", "테슬라", "테슬"),
     "META": ("meta platforms", "meta", "facebook", "fb", "메타", "페이스북"),
     "SPY": (
         "s&p 500 etf",
@@ -250,7 +250,7 @@ COMPANY_NAMES: dict[str, tuple[str, ...]] = {
         "jp모건",
         "제이피 모건",
     ),
-    "NFLX": ("netflix", "넷플릭스"),
+    "NFLX": ("netflix", "넷플릭스", "넷플"),
     "AMD": ("advanced micro devices", "에이엠디"),
 }
 COMPANY_BY_NAME: dict[str, str] = {

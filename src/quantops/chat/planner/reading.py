@@ -264,9 +264,9 @@ class Reading:
 _GAP_LABEL_FIRST = re.compile(
     r"^(?:\s|=|:|\(|\bof\b|\bis\b|\bat\b|\bto\b|\bas\b|\babout\b|\baround\b|\bset\s+to\b|\bwith\b|\bperiod\b|"
     r"\bline\b|\blevel\b|\blevels\b|\bvalue\b|\bthreshold\b|\bequal\s+to\b|을|를|은|는|이|가|로|으로|값|값은|값을|"
-    r"이고|는\s*|만|건당|매매당|거래당|회당|\bper\s+(?:trade|order)\b|"
+    r"이고|는\s*|만|건당|매매당|거래당|회당|주문당|\bper\s+(?:trade|order)\b|"
     # "buy when roc > 5%", "sell when it drops below -3%"
-    r">=?|<=?|\b(?:roc|rsi|momentum|it|price|the)\b|\b(?:rises?|drops?|falls?|goes|gets|crosses|climbs|"
+    r">=?|<=?|\+(?=\d)|\b(?:roc|rsi|momentum|it|price|the)\b|\b(?:rises?|drops?|falls?|goes|gets|crosses|climbs|"
     r"exceeds?|hits?|reaches|moves)\b|\b(?:above|below|over|under|past|beyond|back)\b)*$",
     re.I,
 )
@@ -349,7 +349,7 @@ _SEQ_SEP = r"\s*(?:/|,|-|~|:|\s|\band\b|&|과|와|랑|이랑|\)|\(|x|일선|선)
 _ZERO_COSTS = [
     (
         re.compile(
-            r"\b(?:no|zero|without|w/o|free\s+of)\s+(?:commissions?|fees)\b|\bcommission[\s\-]*free\b|수수료\s*(?:는|은)?\s*(?:없이|없는|없음|무료|제로|0\s*으로)|"
+            r"\b(?:no|zero|without|w/o|free\s+of)\s+(?:(?:percentage|percent|variable|proportional)\s+)?(?:commissions?|comms?|fees)\b|\bcommission[\s\-]*free\b|수수료\s*(?:는|은)?\s*(?:없이|없는|없음|무료|제로|0\s*으로)|"
             r"\b(?:commissions?|fees?)\s+(?:of\s+|is\s+|at\s+|set\s+to\s+|=\s*)?(?:zero|none|nil|nothing)\b",
             re.I,
         ),
@@ -387,6 +387,11 @@ _PER_TRADE = re.compile(
 _PER_TRADE_BEFORE = re.compile(
     r"(?:\bper\s+(?:trade|order|position|entry)|\beach\s+(?:trade|order|position)|\bevery\s+trade|"
     r"건당|거래당|매매당|회당|주문당|매\s*거래(?:마다)?|거래마다|매매마다|매번)\s*(?:에|은|는)?\s*$",
+    re.I,
+)
+_FIXED_FEE_AFTER = re.compile(
+    r"^\s*(?:(?:per|a|each|every)\s+ticket\b|(?:(?:per|a|each)\s+(?:trade|order)\s+)?on\s+top\b|"
+    r"(?:per|a|each)\s+(?:trade|order)\s+(?:fixed|flat)\b|(?:씩\s*)?고정)",
     re.I,
 )
 _EQUITY_PERCENT_KO = re.compile(r"(?:자본|자금|자산)(?:의|금의)?\s*$")
@@ -936,7 +941,7 @@ def _read_labelled(reading: Reading) -> None:
         if kind == "setting" and target in lx.SETTINGS:
             unit = lx.SETTINGS[target].chat.unit
             return num.unit not in ("day", "bar", "year", "month", "week") and (
-                unit == "cash" or not num.currency
+                unit == "cash" or not num.currency or target == "commission"  # "$1" -> commission_fixed
             )
         return True
 
@@ -1138,6 +1143,11 @@ def _read_sizing(reading: Reading) -> None:
             reading.settings["size_type"] = "units"
             reading.settings["size"] = num.value
             reading.settings_stated["size"] = reading.settings_stated["size_type"] = num.text
+            claims.claim(num.start, num.end, "setting")
+        elif (num.currency or num.unit in ("dollar", "원")) and _FIXED_FEE_AFTER.match(after):
+            # "$2.50 per ticket", "$1 per order on top": a ticket charge is a fixed commission per order
+            reading.settings["commission_fixed"] = num.scaled
+            reading.settings_stated["commission_fixed"] = num.text
             claims.claim(num.start, num.end, "setting")
         elif (num.currency or num.unit in ("dollar", "원", "만", "천만", "백만", "억", "k")) and (
             _PER_TRADE.match(after) or _PER_TRADE_BEFORE.search(low[max(0, num.start - 20) : num.start])
