@@ -215,6 +215,8 @@ def test_labels_of_the_previous_strategy_type() -> None:
         ("commission 0.1% slippage 5bps", {"commission": 0.001, "slippage_bps": 5.0}),
         ("시작 자금 4만5천달러", {"initial_cash": 45000.0}),
         ("초기 자본 1억 5천만 원", {"initial_cash": 150_000_000.0}),
+        ("초기 자본 3천5백만원", {"initial_cash": 35_000_000.0}),
+        ("시드 1억5천", {"initial_cash": 150_000_000.0}),
         ("자산의 절반씩", {"size": 0.5}),
         ("putting half the account in", {"size": 0.5}),
         ("거래당 2000달러", {"size_type": "cash", "size": 2000.0}),

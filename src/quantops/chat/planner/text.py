@@ -70,10 +70,11 @@ _MULTIPLIERS = {
 
 # "2만5천달러", "1억 2천만 원": a Korean amount in several parts (one Number, in units of its first part)
 _KO_COMPOUND = re.compile(
-    r"(?<![\d.,])(\d+(?:\.\d+)?)\s?(억|천만|백만|만|천)((?:\s?\d+(?:\.\d+)?\s?(?:천만|백만|만|천|백))+)"
+    r"(?<![\d.,])\d+(?:\.\d+)?\s?[억만천백](?:\s?\d+(?:\.\d+)?\s?[억만천백]|(?<=[천백])[억만])+"
 )
-_KO_PART = re.compile(r"(\d+(?:\.\d+)?)\s?(천만|백만|만|천|백)")
-_KO_PLACE = {"억": 1e8, "천만": 1e7, "백만": 1e6, "만": 1e4, "천": 1e3, "백": 1e2}
+_KO_TOKEN = re.compile(r"(\d+(?:\.\d+)?)?\s?([억만천백])")
+_KO_SMALL = {"천": 1e3, "백": 1e2}
+_KO_BIG = {"억": 1e8, "만": 1e4}
 
 
 @dataclass(slots=True)
@@ -139,27 +140,31 @@ def _unit_name(raw: str | None) -> str:
 
 
 def _korean_amounts(text: str) -> list[Number]:
+    """Korean amounts in parts: "2만5천" = 25000, "3천5백만" = (3500)만, "1억 2천만" = 120000000."""
     found = []
     for match in _KO_COMPOUND.finditer(text):
-        first = _KO_PLACE[match.group(2)]
-        total = float(match.group(1)) * first
-        for part in _KO_PART.finditer(match.group(3)):
-            total += float(part.group(1)) * _KO_PLACE[part.group(2)]
+        total = group = 0.0
+        last_big = ""
+        for token in _KO_TOKEN.finditer(match.group(0)):
+            count = float(token.group(1)) if token.group(1) else None
+            place = token.group(2)
+            if place in _KO_SMALL:
+                group += (count if count is not None else 1.0) * _KO_SMALL[place]
+            else:
+                group += count or 0.0
+                total += (group or 1.0) * _KO_BIG[place]
+                group, last_big = 0.0, place
+        # "1억5천" is said for 1억 5천만 (the 만 is dropped after 억), "2만5천" is 25000
+        total += group * (1e4 if last_big == "억" else 1.0)
+        unit = "억" if total >= 1e8 else "만" if total >= 1e4 else "천"
+        scale = {"억": 1e8, "만": 1e4, "천": 1e3}[unit]
         end = match.end()
         tail = _MONEY_AFTER.match(text, end)
         if tail:
             end = tail.end()
-        # in units of its first part ("2.5만"), so ``scaled`` is the amount
+        # in units of its largest place ("2.5만"), so ``scaled`` is the amount
         found.append(
-            Number(
-                match.start(),
-                end,
-                total / first,
-                text[match.start() : end],
-                match.group(2),
-                False,
-                bool(tail),
-            )
+            Number(match.start(), end, total / scale, text[match.start() : end], unit, False, bool(tail))
         )
     return found
 
