@@ -893,7 +893,8 @@ def _sort(reading: Reading, features: dict[str, float]) -> tuple[str | None, str
         or "worst" in features
         or (reading.focus and "backtest_word" in features)
         or re.search(
-            r"\bsort(?:ed)?\b.*\bby\b|\border(?:ed)?\s+by\b|\brank(?:ed)?\b.*\bby\b|순으로|기준으로\s*정렬|정렬",
+            r"\bsort(?:ed)?\b.*\bby\b|\border(?:ed)?\s+by\b|\brank(?:ed)?\b.*\bby\b|순으로|기준으로\s*정렬|정렬|"
+            r"(?:높은|낮은|좋은|나쁜|큰|작은|많은|적은)\s*순",
             reading.low,
         )
     )

@@ -1281,7 +1281,7 @@ _BETTER_THAN = re.compile(
     r"^\s*(?:is|was|did|does|has)\s+(.+?\s+(?:better|worse|stronger|safer)\s+than\s+.+?)\s*[?.!]*$", re.I
 )
 _COMPARE_HEAD = re.compile(r"\b(?:compare|rank)\b\s*(?:strategies\s+|the\s+strategies\s+)?(.+)$", re.I)
-_COMPARE_TAIL_KO = re.compile(r"^(.+?)\s*(?:을|를)?\s*(?:전략\s*)?(?:들\s*)?(?:을|를)?\s*비교")
+_COMPARE_TAIL_KO = re.compile(r"^(.+?)\s*(?:을|를)?(?:\s+전략\s*)?(?:들\s*)?(?:을|를)?\s*비교")
 _NAME_CUT = re.compile(
     r"\s+(?:by|on|using|in\s+terms\s+of|for|over|from|since|between|during|with\s+respect|—|-{1,2}\s|"
     r"which|based)\b.*$|[?.!—].*$|\s+(?:기준|으로|로\s).*$",
@@ -1328,14 +1328,19 @@ def _read_names(reading: Reading) -> None:
             for p in _NAME_SPLIT.split(fragment)
             if p and p.strip(" '\"")
         ]
-        parts = [_NAME_TRIM.sub("", p).strip(" '\"“”,") for p in parts]
+        parts = [
+            re.sub(r"^(?:strategy|전략)\s+", "", _NAME_TRIM.sub("", p), flags=re.I).strip(" '\"“”,")
+            for p in parts
+        ]
         parts = [p for p in parts if p]
         ok = [
             p
             for p in parts
             if p
             and not re.fullmatch(
-                r"#?\s*[0-9a-f]{1,32}(?:\s*번)?|(?:my|the|them|these|those|strategies|전략들?)", p, re.I
+                r"#?\s*(?:\d{1,7}|[0-9a-f]{8,32})(?:\s*번)?|(?:my|the|them|these|those|strategies|전략들?)",
+                p,
+                re.I,
             )
             and not re.search(
                 r"\b(?:last|latest|recent|newest)\b|최근|마지막|\bmy\s+\w+\s+strategies\b|\bthem\b|\bagain\b|\bit\b",
