@@ -171,7 +171,8 @@ _CUES: dict[str, re.Pattern[str]] = {
         ),
         # what a backtesting platform cannot do: real orders, option chains, forecasts, alerts
         "out_of_scope": (
-            r"\b(?:real|live|actual)\b[^.?!]{0,30}\b(?:orders?|trades?|buy|sell|purchase)\b|\bactually\s+(?:buy|sell|short)\b|"
+            r"\b(?:real|live)\s+(?:money\s+)?(?:trades?|trading|account|purchase)\b|"
+            r"\b(?:real|live|actual)\s+(?:\w+\s+){0,2}orders?\b|\bactually\s+(?:buy|sell|short)\b|"
             r"\b(?:place|send|submit|put\s+in|execute|enter)\s+(?:a|an|the|my)?\s*(?:real\s+|live\s+|market\s+|limit\s+)?"
             r"(?:buy\s+|sell\s+)?orders?\b|\b(?:market|limit|stop)\s+orders?\b|\bat\s+market\b|\bmy\s+broker|\bbrokerage\b|"
             r"\boptions?\s+(?:chain|prices?|quotes?|data|flow)\b|\bcalls?\s+and\s+puts?\b|\bgreeks\b|\bimplied\s+vol|"
