@@ -59,7 +59,7 @@ _CUES: dict[str, re.Pattern[str]] = {
     for name, pattern in {
         "backtest_word": r"back-?test(?:s|ing|ed)?|백테스트|백테스팅|백테",
         "backtests_plural": (
-            r"back-?tests\b|\bruns\b|\bjobs\b|백테스트들|백테스트만|백테스트\s*전체|백테스트\s*(?:목록|리스트|내역|기록|전부|다)|돌린\s*(?:것들|거\s*전부|목록)"
+            r"back-?tests\b|\bruns\b|\bjobs\b|백테스트들|백테스트만|백테스트\s*전체|백테스트\s*(?:목록|리스트|내역|기록|전부|다)|백테들|백테\s*(?:목록|리스트|내역|기록|전부)|돌린\s*(?:것들|거\s*전부|거\s*다|목록)"
         ),
         "strategy_word": r"\bstrateg(?:y|ies)\b|전략",
         "strategies_plural": (
@@ -93,7 +93,7 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"생성|등록|추가|새\s*전략|새로운\s*전략|신규\s*전략"
         ),
         "compare": (
-            r"\bcompare\b|\bcomparison\b|\bversus\b|\bvs\.?(?![a-z])|\brank\b(?=.*(?:strateg|전략))|\bhead\s*to\s*head\b|비교|순위|"
+            r"\bcompare\b|\bcomparison\b|\bversus\b|\bvs\.?(?![a-z])|\brank\b(?=.*(?:strateg|전략))|\bhead[\s\-]*to[\s\-]*head\b|비교|순위|"
             r"\bstack\s+up\b|\bmeasure\s+up\b|\bhold\s+up\b|\bfare[sd]?\b|\bcompare[sd]?\b"
         ),
         "which_better": (
@@ -105,11 +105,11 @@ _CUES: dict[str, re.Pattern[str]] = {
         ),
         "best": (
             r"\bbest\b|\btop\b|\bhighest\b|\bgreatest\b|\bwinner\b|\bbiggest\b|\bmost\b(?!\s+recent)|최고|(?:제일|"
-            r"가장)\s*(?:좋|높|잘|많)|1등|베스트|상위"
+            r"가장|젤)\s*(?:좋|높|잘|많)|1등|베스트|상위|(?:높은|좋은|큰|많은)\s*순"
         ),
         "worst": (
-            r"\bworst\b|\blowest\b|\bbottom\b|\bloser\b|\bsmallest\b|\bleast\b|최악|(?:제일|가장)\s*(?:나쁜|낮|못|"
-            r"적)|꼴찌|워스트|하위"
+            r"\bworst\b|\blowest\b|\bbottom\b|\bloser\b|\bsmallest\b|\bleast\b|최악|(?:제일|가장|젤)\s*(?:나쁜|낮|못|"
+            r"적|안\s*좋|구린|구려|별로)|꼴찌|워스트|하위"
         ),
         "cancel": (
             r"\bcancel\b|\babort\b|\bkill\b|\bterminate\b|"
@@ -117,7 +117,8 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"취소(?!된|한|됐)|중단|중지|멈춰|멈추|그만"
         ),
         "cache": (
-            r"\bcache[ds]?\b|캐시|\b(?:which|what)\s+(?:symbols|tickers|stocks)\b|\bavailable\s+(?:symbols|tickers)\b|"
+            r"\bcache[ds]?\b|캐시|(?:데이터|종목)\S*\s*(?:뭐\s*뭐|뭐가|뭐|어떤\s*거)\s*(?:받아|있|저장|다운)|받아\s*(?:져|진|놓은|둔)|"
+            r"\b(?:which|what)\s+(?:symbols|tickers|stocks)\b|\bavailable\s+(?:symbols|tickers)\b|"
             r"(?:어떤|무슨)\s*종목|종목\s*(?:목록|리스트)"
         ),
         "market": (
@@ -127,7 +128,7 @@ _CUES: dict[str, re.Pattern[str]] = {
         ),
         # a question about a concept ("what is a golden cross?", "RSI가 뭐야?"): explained by help, not run
         "explain": (
-            r"^(?!.*(?:status|results?|prices?|close|cache|back-?tests?|strategies|결과|상태|가격|주가|시세|백테스트|목록))"
+            r"^(?!.*(?:status|results?|prices?|close|cache|back-?tests?|strategies|running|pending|queued|결과|상태|가격|주가|시세|백테스트|목록))"
             r"(?:.*\bexplain\b|.*\bhow\s+does\b.*\bwork|.*\bwhat\s+does\b.*\bmean\b|"
             r"\s*what(?:'s|\s+is|\s+are)\s+(?:a\s+|an\s+)?(?:[\w&/-]+\s*){1,3}\?\s*$|"
             r".*(?:이|가|란|은|는)\s*(?:뭐야|뭔가요|무엇인가요|뭐지)\??\s*$|.*설명해|.*어떻게\s*작동)"
@@ -175,7 +176,9 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"\b(?:real|live|actual)\s+(?:\w+\s+){0,2}orders?\b|\bactually\s+(?:buy|sell|short)\b|"
             r"\b(?:place|send|submit|put\s+in|execute|enter)\s+(?:a|an|the|my)?\s*(?:real\s+|live\s+|market\s+|limit\s+)?"
             r"(?:buy\s+|sell\s+)?orders?\b|\b(?:market|limit|stop)\s+orders?\b|\bat\s+market\b|\bmy\s+broker|\bbrokerage\b|"
-            r"\boptions?\s+(?:chain|prices?|quotes?|data|flow)\b|\bcalls?\s+and\s+puts?\b|\bgreeks\b|\bimplied\s+vol|"
+            r"\boptions?\s+(?:chain|prices?|quotes?|data|flow|back-?tests?|trading|strateg\w*)\b|\bcovered\s+calls?\b|"
+            r"\bstraddles?\b|\bstrangles?\b|\biron\s+condors?\b|\bfutures\b|선물\s*(?:백테|거래|매매|트레이딩|데이터)|"
+            r"(?:코인|크립토|옵션)\s*(?:선물|백테|거래|매매)\S*\s*(?:도|는)?\s*(?:돼|됨|되나|되니|가능)|\bcalls?\s+and\s+puts?\b|\bgreeks\b|\bimplied\s+vol|"
             r"\bwill\s+\S+(?:\s+\S+)?\s+(?:go\s+up|go\s+down|rise|fall|drop|climb|crash|rally|gain|moon)\b|"
             r"\b(?:is|are)\s+\S+(?:\s+\S+)?\s+going\s+to\s+(?:go|rise|fall|drop|climb|crash|rally)|\bprice\s+target|"
             r"\bforecast|\bpredict|\balerts?\b|\bnotify\s+me\b|\bping\s+me\b|\blet\s+me\s+know\s+(?:when|if)\b|"
@@ -192,7 +195,7 @@ _CUES: dict[str, re.Pattern[str]] = {
             r"\b(?:my|the)\s+(?:\w+est|most\s+\w+)\s+(?:back-?test|run|one|result)\b(?!s)|"
             r"\b(?:my|the)\s+(?:single\s+)?(?:best|worst|top)\s+(?:back-?test|run|one|result)\b(?!s)|"
             r"\bwhich\s+(?:one\s+)?(?:was|is|did|had|has|performed|run|backtest)\b|\bthe\s+best\s+(?:one|"
-            r"backtest|run)\b|\bbest\s+one\b|(?:제일|가장)\s*\S+\s*(?:거|건|것|백테스트)|뭐였|어느\s*거"
+            r"backtest|run)\b|\bbest\s+one\b|(?:제일|가장|젤)\s*\S+\s*(?:거|건|것|백테스트|백테)(?!\s*\d)|뭐였|어느\s*거"
         ),
     }.items()
 }
@@ -337,6 +340,7 @@ _WEIGHTS: dict[str, dict[str, float]] = {
     "market_data": {
         "ellipsis_market": 2.5,
         "market": 2.5,
+        "bars": 2,
         "symbol": 1.5,
         "period": 0.3,
         "strategy": -4,
@@ -353,7 +357,7 @@ _WEIGHTS: dict[str, dict[str, float]] = {
 
 
 _SORTED = re.compile(
-    r"순으로|순서로|\s순(?:\s|$)|정렬|\bsort(?:ed)?\b|\border(?:ed)?\s+by\b|\branked?\s+by\b|\b(?:first|ranked)\b",
+    r"순으로|순서로|\s순(?:\s|$)|(?:높은|낮은|좋은|나쁜|큰|작은|많은|적은)\s*순|정렬|\bsort(?:ed)?\b|\border(?:ed)?\s+by\b|\branked?\s+by\b|\b(?:first|ranked)\b",
     re.I,
 )
 
@@ -393,6 +397,8 @@ def _features(reading: Reading, context: dict[str, Any]) -> dict[str, float]:
         f["latest_n"] = 1
     if reading.limit is not None:
         f["limit"] = 1
+    if reading.bars is not None:
+        f["bars"] = 1
     if reading.status is not None:
         f["status"] = 1
     if reading.metrics:
@@ -906,12 +912,14 @@ def _sort(reading: Reading, features: dict[str, float]) -> tuple[str | None, str
     metric = metric or "total_return"
     low = reading.low
     if re.search(
-        r"\bworst\b|\bbottom\b|최악|꼴찌|워스트|하위|(?:제일|가장)\s*(?:나쁜|못|안\s*좋)|안\s*좋은\s*순|나쁜\s*순|못한\s*순",
+        r"\bworst\b|\bbottom\b|최악|꼴찌|워스트|하위|(?:제일|가장|젤)\s*(?:나쁜|못|안\s*좋|구린|구려|별로)|"
+        r"안\s*좋은\s*순|나쁜\s*순|못한\s*순",
         low,
     ):
         return metric, "worst"
     if re.search(
-        r"\bbest\b|\btop\b|최고|1등|베스트|상위|(?:제일|가장)\s*(?:좋|잘)|(?<!안)(?<!안 )좋은\s*순|잘한\s*순",
+        r"\bbest\b|\btop\b|최고|1등|베스트|상위|(?:제일|가장|젤)\s*(?:좋|잘)|"
+        r"(?<!안)(?<!안 )좋은\s*순|잘한\s*순",
         low,
     ):
         return metric, "best"
@@ -998,6 +1006,8 @@ def _build_compare(reading: Reading, context: dict[str, Any], features: dict[str
             for n in bare:
                 reading.unclaimed.remove(n)
     ids += [h for h in reading.hex_ids if h not in ids]
+    if reading.latest_n is None and len(ids) < 2 and reading.limit is not None and not reading.strategy_names:
+        reading.latest_n = reading.limit  # "전략 비교해줘 최근 1개": how many of the latest strategies
     if reading.latest_n is not None:
         draft.args["latest_n"] = reading.latest_n
         draft.stated["latest_n"] = str(reading.latest_n)
@@ -1031,8 +1041,6 @@ def _build_compare(reading: Reading, context: dict[str, Any], features: dict[str
         key = "symbol" if (period.start or period.end or reading.symbol_ref) else "fallback_symbol"
         draft.args[key] = context["last_symbol"]
         draft.used.append(key)
-    elif period.start or period.end:
-        draft.issues.append(Issue("symbol", "missing"))
     _period_into(draft, reading, {}, follow_up=False)
     return draft
 

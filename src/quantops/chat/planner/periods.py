@@ -111,7 +111,7 @@ def _shift_months(day: date, months: int) -> date:
 
 _FULL = re.compile(rf"(?<!\d)({_YEAR})[-/.](\d{{1,2}})[-/.](\d{{1,2}})(?!\d)")
 _KO = re.compile(
-    rf"(?<!\d)({_YEAR}|\d{{2}})\s*년\s*(?:(\d{{1,2}})\s*월(?:\s*(\d{{1,2}})\s*일)?|([1-4])\s*분기|(상반기|하반기))?"
+    rf"(?<!\d)({_YEAR}|\d{{2}})(?:\s*년\s*|\s*(?=상반기|하반기))(?:(\d{{1,2}})\s*월(?:\s*(\d{{1,2}})\s*일)?|([1-4])\s*분기|(상반기|하반기))?"
 )
 _KO_MONTH_ONLY = re.compile(r"(?<!\d)(\d{1,2})\s*월\s*(\d{1,2})\s*일")  # "3월 5일" needs a year: not read
 _QUARTER = re.compile(
@@ -529,4 +529,6 @@ def read_period(text: str, today: date, claims: Claims) -> Period:
         period.reversed = True
     if period.start and period.start > today:
         period.problems.append(("start", "invalid", period.stated.get("start")))
+        if period.end and period.end > today:  # "2030년부터 2035년까지": neither date can have data
+            period.problems.append(("end", "invalid", period.stated.get("end")))
     return period

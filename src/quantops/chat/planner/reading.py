@@ -104,7 +104,7 @@ _LATEST_STRATEGIES = [
     re.compile(
         r"\b(?:last|latest|newest|most\s+recent|recent)\s+"
         + _COUNT
-        + r"\s+(?:(?:saved|created|new)\s+)?strateg(?:y|ies)\b",
+        + r"\s+(?:(?:saved|created|new)\s+)?(?:strateg(?:y|ies)|strats?)\b",
         re.I,
     ),
     re.compile(
@@ -125,6 +125,7 @@ _LATEST_STRATEGIES = [
 _LIMIT = re.compile(
     r"\b(?:last|latest|recent|top|first|bottom|best|worst)\s+(\d{1,3})\b(?!\s*(?:years?|months?|days?|"
     r"weeks?|%))"
+    r"|\bgive\s+me\s+(?:the\s+)?(?:top\s+|bottom\s+)?(\d{1,3})\b(?!\s*(?:years?|months?|days?|weeks?|%|bars?))"
     r"|(?<![\d.])(\d{1,3})\s+(?:of\s+(?:my|the|our)\s+)?(?:(?:most\s+)?(?:recent|latest|last|best|worst|completed|failed|running|"
     r"pending|cancell?ed)\s+)*"
     r"(?:back-?tests|runs|results|jobs)\b|(?<![\d.])(\d{1,3})\s*개(?!월)",
@@ -134,6 +135,7 @@ _BARS = re.compile(
     r"\b(?:last|latest|recent|past)\s+(\d{1,3})\s+(?:daily\s+)?(?:bars|candles|rows|closes|prices|"
     r"sessions|days|trading\s+days)\b"
     r"|(?<![\d.])(\d{1,3})\s+(?:latest|last|most\s+recent)\s+(?:bars|candles|rows|closes|prices|days)\b"
+    r"|\b(?:pull|get|fetch|show|give\s+me|load|download)\s+(?:me\s+)?(?:the\s+)?(\d{1,4})\s+(?:daily\s+)?(?:bars|candles|rows)\b"
     r"|(?:최근|마지막)\s*(\d{1,3})\s*(?:개\s*)?(?:봉|캔들|거래일|개의?\s*(?:종가|시세|데이터))",
     re.I,
 )
@@ -141,7 +143,9 @@ _BARS = re.compile(
 _STATUSES: list[tuple[str, re.Pattern[str]]] = [
     (
         "running",
-        re.compile(r"\brunning\b|in\s*progress|\bstill\s+going\b|실행\s*중|진행\s*중|돌아가(?:는|고)", re.I),
+        re.compile(
+            r"\brunning\b|in\s*progress|\bstill\s+going\b|실행\s*중|진행\s*중|돌아가(?:는|고)|돌고\s*있", re.I
+        ),
     ),
     ("failed", re.compile(r"\bfail(?:ed|ures?|ing)?\b|\berror(?:ed|s)?\b|\bbroken\b|실패|에러|오류", re.I)),
     (
@@ -744,8 +748,23 @@ def _read_json(reading: Reading) -> None:
             reading.settings_stated.update({k: json.dumps(v) for k, v in obj.items()})
 
 
+_NAME_BEFORE = re.compile(r"(?:\bnamed|\bname\s+it|\bcalled|\bas|이름(?:은|을|는)?)\s*[\"“‘'「]?\s*$", re.I)
+
+
+def _unglue(text: str) -> str:
+    """ "sma10/50" -> "sma 10/50", but never inside a name the user gives ('save it as "RSI2 scalper"',
+    "named Roc45"): a quoted or named word is kept exactly as typed."""
+
+    def split(match: re.Match[str]) -> str:
+        before = text[: match.start()]
+        quoted = (before.count('"') + before.count("'")) % 2 == 1 or before.count("“") > before.count("”")
+        return match.group(0) if quoted or _NAME_BEFORE.search(before) else match.group(1) + " "
+
+    return lx.GLUED_NAMES.sub(split, text)
+
+
 def read(text: str, today: date, *, known_symbols: set[str] | None, context_type: str | None) -> Reading:
-    text = lx.GLUED_NAMES.sub(r"\1 ", normalise(text))  # "sma10/50" -> "sma 10/50"
+    text = _unglue(normalise(text))  # "sma10/50" -> "sma 10/50"
     low = text.lower()
     claims = Claims()
     reading = Reading(text, low, claims, [], Period())
@@ -833,7 +852,7 @@ def read(text: str, today: date, *, known_symbols: set[str] | None, context_type
             break
     match = _BARS.search(low)
     if match:
-        group = next(i for i in (1, 2, 3) if match.group(i))
+        group = next(i for i in (1, 2, 3, 4) if match.group(i))
         reading.bars = int(match.group(group))
     # 5. the period
     reading.period = read_period(low, today, claims)
@@ -844,7 +863,7 @@ def read(text: str, today: date, *, known_symbols: set[str] | None, context_type
             else None
         )
     for match in _LIMIT.finditer(low):
-        group = next(i for i in (1, 2, 3) if match.group(i))
+        group = next(i for i in (1, 2, 3, 4) if match.group(i))
         if claims.free(*match.span(group)) and reading.latest_n is None:
             reading.limit = int(match.group(group))
             claims.claim(*match.span(group), "count")

@@ -46,7 +46,7 @@ def alternation(phrases: list[str] | tuple[str, ...] | set[str]) -> re.Pattern[s
 _UNIT = (
     r"%|퍼센트|프로|percent|per\s*cent|pct|bps|bp|basis\s*points?|k|mm|m|million|thousand|천만\s*원?|백만\s*원?|만\s*원?|억\s*원?|"
     r"천\s*원?|원|달러|불|dollars?|usd|trading\s*days?|days?|bars?|candles?|일|봉|개월|months?|weeks?|주일|주|"
-    r"년|years?|yrs?|개|번째|번|shares?|x|배"
+    r"년|years?|yrs?|개|번째|번|shares?|x|배|d"
 )
 NUMBER = re.compile(
     r"(?P<pm>±\s?|\+\s?/\s?-\s?|\+-\s?)?(?P<sign>(?<![a-z0-9_.\-/~])-(?=\d|\.\d))?(?P<cur>\$|₩)?\s?"
@@ -115,6 +115,7 @@ def _unit_name(raw: str | None) -> str:
         "tradingday": "day",
         "tradingdays": "day",
         "days": "day",
+        "d": "day",
         "일": "day",
         "bars": "bar",
         "봉": "bar",
