@@ -990,8 +990,32 @@ def _read_labelled(reading: Reading) -> None:
             strategy.config[fields[0]] = value
             strategy.stated[fields[0]] = num.text
             if len(fields) == 2:  # "threshold 5%": +0.05 / -0.05
-                strategy.config[fields[1]] = -abs(value)
-                strategy.stated[fields[1]] = num.text
+                second = _next_in_pair(reading, num)
+                other = _param_value(words, fields[1], second, reading) if second is not None else None
+                if second is not None and other is not None:  # "thresholds 0.05 and -0.05": one each
+                    reading.claims.claim(second.start, second.end, "label")
+                    strategy.config[fields[1]] = other
+                    strategy.stated[fields[1]] = second.text
+                else:
+                    strategy.config[fields[0]] = abs(value)
+                    strategy.config[fields[1]] = -abs(value)
+                    strategy.stated[fields[1]] = num.text
+
+
+def _next_in_pair(reading: Reading, num: Number) -> Number | None:
+    """The number right after ``num`` in a pair ("0.05 and -0.05", "3%/-2%"), if any and unread."""
+    for other in reading.numbers:
+        if other.start >= num.end and reading.claims.free(other.start, other.end):
+            gap = re.fullmatch(
+                r"\s*(?:/|,|and|&|~|과|와|및|,\s*and)\s*(-)?", reading.low[num.end : other.start]
+            )
+            if gap is None:
+                return None
+            if gap.group(1) and other.value > 0:  # "4%/-2%": the sign after the slash
+                other = Number(other.start - 1, other.end, -other.value, "-" + other.text, other.unit,
+                               other.integral, other.currency)  # fmt: skip
+            return other
+    return None
 
 
 def _read_positional(reading: Reading) -> None:
