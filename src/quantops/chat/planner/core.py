@@ -159,7 +159,8 @@ _CUES: dict[str, re.Pattern[str]] = {
         "again": (
             r"\bswitch(?:ing)?\s+to\b|\bchange\s+(?:it\s+)?to\b|\bwhat\s+about\b|\bhow\s+about\b|바꿔|바꾸|바꿔서|"
             r"\bagain\b|\bsame\b|\bre-?run\b|\binstead\b|\bnow\b|\bone\s+more\b|\balso\b|\btoo\b|"
-            r"\bthis\s+time\b|다시|같은|똑같|이번에는|이번엔|대신|한\s*번\s*더|도\s*(?:해|돌려|테스트)|에도|로도"
+            r"\bthis\s+time\b|다시|같은|똑같|이번에는|이번엔|대신|한\s*번\s*더|도\s*(?:해|돌려|테스트)|에도|로도|"
+            r"\bextend\b|\bstretch\b|\bpush\s+(?:it|the\s+end|the\s+start)\b|늘려|늘리|연장|기간만"
         ),
         "unsupported": (
             r"추천|실시간|자동\s*매매|\brecommend|\bwhat\s+should\s+i\s+buy\b|\breal[\s\-]?time\b|"
@@ -325,6 +326,7 @@ _WEIGHTS: dict[str, dict[str, float]] = {
     },
     "compare_strategies": {
         "compare": 4,
+        "strategy_run": -3,
         "which_better_subjects": 3,
         "strategy_ids": 2,
         "latest_n": 2.5,
@@ -411,6 +413,8 @@ def _features(reading: Reading, context: dict[str, Any]) -> dict[str, float]:
         f["create_name"] = 1
     remembered = bool(context.get("last_strategy_ids")) and "reference" in cues
     subjects = f.get("strategy_ids") or f.get("latest_n") or f.get("names") or remembered
+    if strategy is not None and not strategy.from_context and "run" in cues and not subjects:
+        f["strategy_run"] = 1
     if "which_better" in cues and subjects:
         f["which_better_subjects"] = 1
     ranked_focus = (
@@ -637,6 +641,17 @@ def _period_into(draft: _Draft, reading: Reading, context: dict[str, Any], *, fo
     )
     for name, kind, value in period.problems:
         draft.issues.append(Issue("start" if name == "date" else name, kind, value, *rule))
+    last_run = context.get("last_run") or {}
+    extend = re.search(r"\bextend|\bstretch|늘려|늘리|연장|기간만", reading.low)
+    if follow_up and extend and (period.start is None) != (period.end is None) and not period.problems:
+        # "기간만 2024년까지로 늘려서", "extend it back to 2015": the other end stays where it was
+        source = last_run or {"start": context.get("last_start"), "end": context.get("last_end")}
+        key = "start" if period.start is None else "end"
+        kept = source.get(key)
+        stated = (period.end if key == "start" else period.start).isoformat()
+        if kept and (kept < stated if key == "start" else kept > stated):
+            draft.args[key] = kept
+            draft.used.append(key)
     if period.start is not None or period.end is not None:
         if period.start is not None:
             draft.args["start"] = period.start.isoformat()
@@ -647,8 +662,7 @@ def _period_into(draft: _Draft, reading: Reading, context: dict[str, Any], *, fo
         return
     if period.problems:
         return
-    last_run = context.get("last_run") or {}
-    if period.refers_back or (follow_up and last_run):
+    if period.refers_back or follow_up:
         source = (
             last_run if last_run else {"start": context.get("last_start"), "end": context.get("last_end")}
         )
@@ -760,7 +774,14 @@ def _build_run(reading: Reading, context: dict[str, Any], features: dict[str, fl
             draft.issues.append(Issue("strategy_config", "missing"))
     draft.issues.extend(_strategy_issues(reading, "strategy_config"))
     _symbol_into(draft, reading, context, required=True, from_ctx=True)
-    _period_into(draft, reading, context, follow_up=follow_up and bool(last_run))
+    # the same test again with other costs/exits keeps its period ("do that again with a 5% stop",
+    # "수수료 0.05%로 바꿔서 다시"); a new strategy or symbol keeps it only from the full last run
+    same_test = not reading.symbols and (
+        strategy is None
+        or (strategy.from_context and not strategy.config)
+        or re.search(r"\bdo\s+(?:that|it)\s+again\b|\bsame\s+thing\b|똑같이", reading.low)
+    )
+    _period_into(draft, reading, context, follow_up=follow_up and (bool(last_run) or bool(same_test)))
     settings: dict[str, Any] = {}
     if follow_up:
         base = last_run.get("settings") if last_run else context.get("last_settings")

@@ -185,7 +185,7 @@ _REFERS_BACK = re.compile(
 _START_BEFORE = re.compile(
     r"(?:\bsince|\bfrom|\bafter|\bstarting(?:\s+(?:in|from|on|at))?|\bbeginning(?:\s+(?:in|of))?|"
     r"\bstart(?:ing)?\s+(?:date\s+)?(?:of\s+|in\s+|at\s+|=\s*|:\s*)?|\bas\s+of|\bbetween|"
-    r"\bfrom\s+the\s+start\s+of)\s*$",
+    r"\bfrom\s+the\s+start\s+of|\bback\s+to|\bgo(?:ing)?\s+back\s+to)\s*$",
     re.I,
 )
 _END_BEFORE = re.compile(
