@@ -391,7 +391,8 @@ _PER_TRADE = re.compile(
 )
 _PER_TRADE_BEFORE = re.compile(
     r"(?:\bper\s+(?:trade|order|position|entry)|\beach\s+(?:trade|order|position)|\bevery\s+trade|"
-    r"건당|거래당|매매당|회당|주문당|매\s*거래(?:마다)?|거래마다|매매마다|매번)\s*(?:에|은|는)?\s*$",
+    r"건당|거래당|매매당|회당|주문당|매\s*거래(?:마다)?|거래마다|매매마다|매번)\s*(?:에|은|는)?"
+    r"(?:\s*(?:uses?|gets?|takes?|puts?\s+in|invests?|of|with|at|is|:|=))?\s*$",
     re.I,
 )
 _FIXED_FEE_AFTER = re.compile(
@@ -960,9 +961,12 @@ def _read_labelled(reading: Reading) -> None:
             return not num.currency and num.unit in ("", "%", "x")
         if kind == "setting" and target in lx.SETTINGS:
             unit = lx.SETTINGS[target].chat.unit
-            return num.unit not in ("day", "bar", "year", "month", "week") and (
-                unit == "cash" or not num.currency or target == "commission"  # "$1" -> commission_fixed
-            )
+            if num.unit in ("day", "bar", "year", "month", "week"):
+                return False
+            if target == "size":  # a fraction of equity, cash per trade ("position size $2000"), or shares
+                money = num.currency or num.unit in ("dollar", "원", "share", "주")
+                return money or num.unit == "%" or (num.unit == "" and 0 < num.value <= 1)
+            return unit == "cash" or not num.currency or target == "commission"  # "$1" -> commission_fixed
         return True
 
     pairs = _pair(reading.low, labels, nums, fits)
@@ -978,6 +982,12 @@ def _read_labelled(reading: Reading) -> None:
         if kind == "setting":
             if target == "commission" and (num.currency or num.unit in ("dollar", "원")):
                 target = "commission_fixed"  # "$1 commission per trade" is cash per order, not a fraction
+            if target == "size" and (num.currency or num.unit in ("dollar", "원", "share", "주")):
+                # "position size $2000": cash per trade; "size 100 shares": units
+                reading.settings["size_type"] = "units" if num.unit in ("share", "주") else "cash"
+                reading.settings["size"] = num.scaled
+                reading.settings_stated["size"] = reading.settings_stated["size_type"] = num.text
+                continue
             value = _setting_value(target, num, reading)
             if value is not None:
                 reading.settings[target] = value
