@@ -270,7 +270,7 @@ _GAP_LABEL_FIRST = re.compile(
     r"\bline\b|\blevel\b|\blevels\b|\bvalue\b|\bthreshold\b|\bequal\s+to\b|을|를|은|는|이|가|로|으로|값|값은|값을|"
     r"이고|는\s*|만|건당|매매당|거래당|회당|주문당|\bper\s+(?:trade|order)\b|"
     # "buy when roc > 5%", "sell when it drops below -3%"
-    r">=?|<=?|\+(?=\d)|\b(?:roc|rsi|momentum|it|price|the)\b|\b(?:rises?|drops?|falls?|goes|gets|crosses|climbs|"
+    r">=?|<=?|\+|\b(?:roc|rsi|momentum|it|price|the)\b|\b(?:rises?|drops?|falls?|goes|gets|crosses|climbs|"
     r"exceeds?|hits?|reaches|moves)\b|\b(?:above|below|over|under|past|beyond|back)\b)*$",
     re.I,
 )
@@ -347,7 +347,9 @@ _STRATEGY_FILLER = re.compile(
     r"^(?:\s|,|:|\(|\)|crossover|cross|strategy|전략|with|using|of|at|parameters?|params|settings?|크로스오버|크로스|"
     r"전략으로|전략을|전략|을|를|로|으로|에|mean\s*reversion|reversion|system|signals?|indicator|band|bands|밴드|"
     r"\bon\b|\bfor\b|\bperiods?\b|\bdays?\b|lines?|window|windows|parameters|values?|기준|thresholds?|levels?|"
-    r"일선|선|교차|and|및|평균\s*회귀|역추세|추세\s*추종)*",
+    r"일선|선|교차|and|및|평균\s*회귀|역추세|추세\s*추종|\bbt\b|\bw/|\bthe\b|\bstandard\b|\bclassic\b|\busual\b|"
+    # a misspelt "crossover" ("crossvoer", "crosover") is still the word between the name and its numbers
+    r"\bcros+[a-z]*\b|\bcorss[a-z]*\b)*",
     re.I,
 )
 _SEQ_SEP = r"\s*(?:/|,|-|~|:|\s|\band\b|&|과|와|랑|이랑|\)|\(|x|일선|선)+\s*"
@@ -1058,6 +1060,10 @@ def _read_positional(reading: Reading) -> None:
                 continue
             gap = low[pos : num.start]
             pattern = _STRATEGY_FILLER if not seq else re.compile(r"^" + _SEQ_SEP + r"$|^\s*\)?\s*$", re.I)
+            if seq and gap == "" and seq[-1].unit in ("day", "bar"):
+                seq.append(num)  # "5일20일": glued periods
+                pos = num.end
+                continue
             ok = (
                 (pattern.fullmatch(gap) is not None) if seq else (_STRATEGY_FILLER.fullmatch(gap) is not None)
             )
@@ -1097,6 +1103,10 @@ def _read_positional(reading: Reading) -> None:
         if not seq:
             seq = sequence_before(start)
         seq = [num for num in seq if id(num) not in taken]
+        lead = [n for n in sequence_before(start) if id(n) not in taken and n not in seq][-1:]
+        if seq and lead and lead[0].unit in ("day", "bar") and lead[0].integral:
+            groups.append(lead)  # "a 3-day RSI with 15/85 bands": the period before the name, then the rest
+            taken.add(id(lead[0]))
         if seq:
             groups.append(seq)
             taken |= {id(num) for num in seq}
@@ -1139,6 +1149,23 @@ def _read_positional(reading: Reading) -> None:
         pair = words.chat.slash_pair
         if pair and len(group) == 2 and separators == ["/"] and set(pair) <= set(left):
             targets = list(pair)
+        plain_list = all(sep == "" for sep in separators)
+        if len(group) > len(targets) and set(targets) == set(words.fields) and plain_list:
+            # "breakout 20 55", "macd 12 26 9 5": a plain list longer than the parameters — which is which?
+            typed = " ".join(num.text for num in group)
+            for num in group:
+                claims.claim(num.start, num.end, "strategy")
+            for name in targets:
+                reading.issues.append(
+                    Issue(
+                        f"strategy_config.{name}",
+                        "ambiguous",
+                        typed,
+                        f"{words.chat.label} takes {len(words.fields)} number(s): {', '.join(words.fields)}",
+                        f"{words.chat.label} 파라미터는 {len(words.fields)}개예요: {', '.join(words.fields)}",
+                    )
+                )
+            return
         for name, num in zip(targets, group, strict=False):
             value = _param_value(words, name, num, reading)
             claims.claim(num.start, num.end, "strategy")
