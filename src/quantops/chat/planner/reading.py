@@ -1333,7 +1333,7 @@ def _rule_ko(words: lx.StrategyWords, name: str) -> str:
 
 
 _NAMED = re.compile(
-    r"(?:\b(?:named|called|name\s+it|titled)\s+|\bname\s*(?:[:=]|\s+is\b)\s*)"
+    r"(?:\b(?:named|called|(?:name|call|title|label)\s+it|titled)\s+|\bname\s*(?:[:=]|\s+is\b)\s*)"
     r"([\w\-/]+(?:\s[\w\-/]+){0,5}?)(?:\s+(?:with|using|on|and|for|to)\b|[.,!?:;]|$)",
     re.I,
 )
