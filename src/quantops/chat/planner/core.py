@@ -190,7 +190,11 @@ _CUES: dict[str, re.Pattern[str]] = {
             # advice and orders for me: "should I buy", "buy aapl for me now", "지금 사야 돼?"
             r"\bshould\s+i\s+(?:buy|sell|short)\b|\bgood\s+time\s+to\s+(?:buy|sell)\b|\bwhat\s+will\s+\S+\s+(?:close|trade|be|do)\b|"
             r"\b(?:buy|sell|short)\b(?!\s*(?:and|&|n|-)\s*hold)(?:\s+\S+){0,3}\s+(?:for\s+me|right\s+now)\b|"
-            r"사야\s*(?:돼|되나|할까|하나|할지)|팔아야\s*(?:돼|되나|할까|하나|할지)|(?<![가-힣])(?:살까|팔까)"
+            r"사야\s*(?:돼|되나|할까|하나|할지)|팔아야\s*(?:돼|되나|할까|하나|할지)|(?<![가-힣])(?:살까|팔까)|"
+            # live trading, notifications, fundamentals and opinions: not in a daily-price backtester
+            r"\btrade\b[^.?!]{0,30}\blive\b|\b(?:email|text|sms|slack|telegram)\s+me\b|\bsend\s+me\s+an?\s+(?:email|text|sms)\b|"
+            r"텔레그램|문자로|이메일로|메일로|카톡으로|"
+            r"\bearnings\b|\bfundamentals?\b|\banalysts?\b|\bp/?e\s+ratio\b|목표\s*주가|실적\s*(?:발표|시즌)|어닝|재무제표|애널리스트"
         ),
         "singular": (
             r"\b(?:my|the)\s+(?:\w+est|most\s+\w+)\s+(?:back-?test|run|one|result)\b(?!s)|"
