@@ -1019,11 +1019,11 @@ def _next_in_pair(reading: Reading, num: Number) -> Number | None:
     for other in reading.numbers:
         if other.start >= num.end and reading.claims.free(other.start, other.end):
             gap = re.fullmatch(
-                r"\s*(?:/|,|and|&|~|과|와|및|,\s*and)\s*(-)?", reading.low[num.end : other.start]
+                r"\s*(/|,|and|&|~|과|와|및|,\s*and)?\s*(-)?", reading.low[num.end : other.start]
             )
-            if gap is None:
-                return None
-            if gap.group(1) and other.value > 0:  # "4%/-2%": the sign after the slash
+            if gap is None or (gap.group(1) is None and not (other.value < 0 and num.value > 0)):
+                return None  # only "+1% -1%" pairs without a separator: a positive then a negative
+            if gap.group(2) and other.value > 0:  # "4%/-2%": the sign after the slash
                 other = Number(other.start - 1, other.end, -other.value, "-" + other.text, other.unit,
                                other.integral, other.currency)  # fmt: skip
             return other
