@@ -128,6 +128,9 @@ def test_two_numbers_or_labels_answer_a_question_about_two_parameters() -> None:
     # a reply that breaks the rule again is asked again, never run
     again = p("45/15", context)
     assert again.missing == missing and "fast" not in again.args["strategy_config"]
+    # still one number for two: the request is kept and asked again (was dropped for help)
+    one = p("25", context)
+    assert one.intent == "run_backtest" and one.missing == missing and one.args == args
 
 
 def test_a_reversed_period_asks_for_both_dates() -> None:

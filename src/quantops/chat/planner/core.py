@@ -1261,6 +1261,11 @@ def _answer_pending(
         elif slot == "name" and reading.text and not own_cues:
             filled["name"] = reading.create_name or reading.text.strip(" .!?\"'")
     if not filled:
+        if asked and reading.unclaimed and not own_cues and not reading.strategy_types:
+            # "25" answering "fast and slow?": still one number for two — ask again, keep the request
+            problems = [_problem(Issue(slot, "missing")) for slot in missing]
+            problems += [_problem(Issue(asked[0], "ambiguous", n.text)) for n in reading.unclaimed]
+            return Plan(intent, dict(args), language, list(missing), used, problems, stated)
         return None
     args.update(filled)
     if intent == "compare_strategies" and "symbol" in filled:
