@@ -32,7 +32,7 @@ install-dev: $(VENV)/.stamp-dev
 run: $(VENV)/.stamp-core
 	$(VENV)/bin/quantops db upgrade
 	$(VENV)/bin/quantops data demo --if-empty
-	$(VENV)/bin/quantops users ensure-default
+	QUANTOPS_PORT=$(PORT) $(VENV)/bin/quantops users ensure-default
 	$(VENV)/bin/quantops serve --host 0.0.0.0 --port $(PORT)
 
 test: $(VENV)/.stamp-dev
