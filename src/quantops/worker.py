@@ -95,18 +95,24 @@ def _claimer_id() -> str:
     return _process_heartbeat.worker_id if _process_heartbeat is not None else WORKER_ID
 
 
+def _start_heartbeat(registry: WorkerRegistry, holder: str, what: str) -> Heartbeat | None:
+    """A started heartbeat for ``holder``, or None (logged) when Redis refuses: the worker still runs."""
+    heartbeat = Heartbeat(registry, holder)
+    try:
+        heartbeat.start()
+    except redis.RedisError as exc:
+        log.warning("%s heartbeat could not start: %s", what, exc)
+        return None
+    return heartbeat
+
+
 def _ensure_heartbeat() -> None:
     global _heartbeat
     with _heartbeat_lock:
         if _heartbeat is None and registry is not None:
-            heartbeat = Heartbeat(registry, WORKER_ID)
-            try:
-                heartbeat.start()
-            except redis.RedisError as exc:
-                log.warning("worker heartbeat could not start: %s", exc)
-                return
-            _heartbeat = heartbeat
-            log.info("worker %s: heartbeat every %.1f s", WORKER_ID, registry.heartbeat_seconds / 3)
+            _heartbeat = _start_heartbeat(registry, WORKER_ID, "worker")
+            if _heartbeat is not None:
+                log.info("worker %s: heartbeat every %.1f s", WORKER_ID, registry.heartbeat_seconds / 3)
 
 
 @worker_ready.connect
@@ -130,13 +136,7 @@ def _on_pool_process_init(**_: Any) -> None:
         return
     registry = WorkerRegistry.for_settings(settings)  # own connections, none shared across the fork
     assert registry is not None
-    heartbeat = Heartbeat(registry, f"{WORKER_ID}/{os.getpid()}")
-    try:
-        heartbeat.start()
-    except redis.RedisError as exc:
-        log.warning("pool process heartbeat could not start: %s", exc)
-        return
-    _process_heartbeat = heartbeat
+    _process_heartbeat = _start_heartbeat(registry, f"{WORKER_ID}/{os.getpid()}", "pool process")
 
 
 @worker_process_shutdown.connect
